@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian packages p2pl needs to build, test and run its demo.
+# A no-op when every package is present; uses sudo when not run as root.
+set -eu
+
+pkgs="build-essential pkg-config clang libclang-rt-14-dev
+libsodium-dev libevent-dev libavformat-dev libavcodec-dev libavutil-dev
+libcurl4-openssl-dev libncurses-dev
+ffmpeg mpv opentracker tmux mandoc procps time iproute2 curl"
+
+missing=
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=sudo
+else
+	echo "install-deps: missing packages:$missing (run as root or install sudo)" >&2
+	exit 1
+fi
+
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,100 @@
+/*
+ * node.h - the protocol core: one stream as seen by one process.
+ *
+ * A node keeps a sliding window of verified pieces, the state of every
+ * peer connection (handshake, subscription, keepalive) and, for a viewer,
+ * the playout position.  It owns no socket, timer or thread: the caller
+ * feeds it bytes received on a connection (p2pl_peer_input), pieces made
+ * locally (p2pl_node_publish) and the time (p2pl_node_tick), and the node
+ * answers through callbacks: bytes to queue on a connection, pieces to
+ * play in order, peers to drop.  The network driver (net.c) and a
+ * simulator run this same code.
+ *
+ * Times are wall-clock microseconds supplied by the caller.
+ */
+#ifndef P2PL_NODE_H
+#define P2PL_NODE_H
+
+#include "piece.h"
+#include "util.h"
+#include "wire.h"
+
+#define P2PL_RING 1024			/* pieces the window can hold */
+#define P2PL_BACKLOG_MAX (96 * 1024)	/* bytes queued per connection */
+
+struct p2pl_node;
+struct p2pl_peer;
+
+struct p2pl_node_cb {
+	void *arg;
+	/*
+	 * Queue len bytes on conn.  When piece is not NULL the bytes lie
+	 * inside it and the callee may keep a reference instead of copying.
+	 */
+	void (*send)(void *arg, void *conn, const uint8_t *data, size_t len,
+	    struct p2pl_piece *piece);
+	/* Bytes queued on conn and not yet written to the network. */
+	size_t (*backlog)(void *arg, void *conn);
+	/* A verified piece, in sequence order, for the player (if play). */
+	void (*deliver)(void *arg, struct p2pl_piece *p);
+	/* The node gave up on conn (why says so); the callee must call
+	 * p2pl_node_peer_del() before returning. */
+	void (*drop)(void *arg, void *conn, const char *why);
+};
+
+struct p2pl_node_cfg {
+	uint8_t key[P2PL_KEYLEN];	/* the stream's public key */
+	int role;			/* P2PL_ROLE_* */
+	uint16_t port;			/* our listening port, 0 if none */
+	int play;			/* deliver pieces in order */
+	uint64_t latency;		/* playout deadline after the stamp */
+	uint64_t window;		/* how long pieces are kept */
+	struct p2pl_rate up;		/* upload cap */
+};
+
+struct p2pl_node_stats {
+	uint64_t pieces_in, bytes_in;	/* verified pieces received */
+	uint64_t pieces_out, bytes_out;	/* every byte queued to peers */
+	uint64_t dups, bad;		/* duplicate and rejected pieces */
+	uint64_t played, skipped;	/* delivered, and given up on */
+	uint64_t made;			/* pieces published locally */
+	int peers;			/* connections with a handshake */
+	uint64_t bitrate;		/* stream bits/s over the window */
+};
+
+struct p2pl_node *p2pl_node_new(const struct p2pl_node_cfg *cfg,
+    const struct p2pl_node_cb *cb);
+void p2pl_node_free(struct p2pl_node *n);
+
+/* A new connection; outgoing when we dialled it.  Sends our HELLO. */
+struct p2pl_peer *p2pl_node_peer_new(struct p2pl_node *n, void *conn,
+    int outgoing, uint64_t now);
+/* Forget a connection (after the driver closed it). */
+void p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p);
+
+/*
+ * Bytes received on p.  Returns how many were consumed (whole messages;
+ * keep the rest and call again with more), or -1 when the peer broke the
+ * protocol: the driver should close it; p2pl_peer_error() says why.
+ */
+long p2pl_peer_input(struct p2pl_peer *p, const uint8_t *buf, size_t n,
+    uint64_t now);
+const char *p2pl_peer_error(const struct p2pl_peer *p);
+/* The peer's HELLO, or NULL before the handshake. */
+const struct p2pl_hello *p2pl_peer_hello(const struct p2pl_peer *p);
+
+/* Add a locally made piece (publisher, relay fed a frame stream). */
+int p2pl_node_publish(struct p2pl_node *n, struct p2pl_piece *p, uint64_t now);
+/* Send what waits for peers whose backlog fell (driver: on drain). */
+void p2pl_node_flush(struct p2pl_node *n, uint64_t now);
+/*
+ * Timers: playout deadlines, rate refill, keepalives, timeouts.  Returns
+ * how many microseconds may pass before the next call.
+ */
+uint64_t p2pl_node_tick(struct p2pl_node *n, uint64_t now);
+
+void p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st);
+/* Newest piece held, or NULL. */
+const struct p2pl_piece *p2pl_node_head(const struct p2pl_node *n);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * source.h - the publisher's media input, cut into chunks of MPEG-TS.
+ *
+ * A source opens a live input with libavformat: "-" for MPEG-TS (or any
+ * format libavformat recognises) on standard input, or a file name or URL
+ * (rtsp://, http://, ...).  It remuxes every stream, without transcoding,
+ * to MPEG-TS and cuts the TS byte stream into chunks, which the publisher
+ * signs as pieces.
+ *
+ * A chunk is a whole number of 188-byte TS packets and at most piece_size
+ * bytes (rounded down to a multiple of 188).  A chunk ends when it is full,
+ * when its first byte is older than piece_us (checked after each packet),
+ * or just before a video keyframe.  A keyframe starts a new chunk flagged
+ * P2PL_CHUNK_JOIN: it begins with the PAT and the PMT, and H.264 or HEVC
+ * keyframes carry their parameter sets in-band, so a decoder can start
+ * there.  Without video, the first chunk at an audio packet boundary at
+ * least one second (of stream time) after the last join point is a join
+ * point.  Packets before the first video keyframe are dropped, so the
+ * first chunk is always a join point.  SDT and NIT tables are left out of
+ * the output (players do not need them and they would precede the PAT).
+ *
+ * Streams that MPEG-TS cannot carry make p2pl_source_open() fail, naming
+ * the codec ("codec vp9 cannot be carried in MPEG-TS"); subtitle, data and
+ * attachment streams it cannot carry are dropped.  Packets whose decoding
+ * timestamp does not increase are dropped.
+ *
+ * p2pl_source_run() blocks; the publisher calls it from its own thread.
+ * Nothing here prints: errors come back as -1 and a message in err, and
+ * libavformat's own log is captured (per thread) into those messages
+ * unless p2pl_source_loglevel() asks for it on stderr.
+ */
+#ifndef P2PL_SOURCE_H
+#define P2PL_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define P2PL_CHUNK_JOIN 0x01	/* a decoder can start at this chunk */
+
+struct p2pl_source_cfg {
+	size_t piece_size;	/* max chunk bytes, e.g. 16384; at least 1024 */
+	uint64_t piece_us;	/* max age of a chunk's first byte, e.g. 50000 */
+	int rw_timeout_s;	/* input read timeout, 0 = none */
+};
+
+/*
+ * Called for every finished chunk, in order.  data is valid only during
+ * the call.  Return 0 to go on, -1 to stop p2pl_source_run().
+ */
+typedef int (*p2pl_chunk_fn)(void *arg, const uint8_t *data, size_t len,
+    unsigned flags);
+
+struct p2pl_source;
+
+/*
+ * Open url ("-" is standard input) and probe its streams (this reads up to
+ * about one second of input).  NULL with err set on failure: "input is
+ * empty", "no media stream found in input", "codec vp9 cannot be carried
+ * in MPEG-TS", a timeout, or libavformat's reason.
+ */
+struct p2pl_source *p2pl_source_open(const char *url,
+    const struct p2pl_source_cfg *cfg, char *err, size_t errlen);
+
+/*
+ * Demux, remux and cut until the end of the input (0, after the last,
+ * partial chunk), an error (-1 with err set), fn returning -1 (-1 with
+ * "stopped by the chunk callback") or *stop becoming nonzero (0).  stop
+ * may be NULL; it is checked while blocked on input (a network read or
+ * standard input), at least every 100 ms, so another thread can end the
+ * run by setting it.  If cfg->rw_timeout_s is nonzero and no packet
+ * arrives for that long, the run fails with "input timed out".
+ * Call it at most once per source.
+ */
+int p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
+    volatile int *stop, char *err, size_t errlen);
+
+/*
+ * Average bit rate of the chunks emitted so far, in bits per second over
+ * the monotonic time since the run started; 0 if unknown.  Safe to call
+ * from another thread while p2pl_source_run() runs.
+ */
+uint64_t p2pl_source_bitrate(const struct p2pl_source *src);
+
+/* Short description of the streams for a log line: "h264 320x240, aac 44100 Hz". */
+const char *p2pl_source_describe(const struct p2pl_source *src);
+
+void p2pl_source_free(struct p2pl_source *src);
+
+/*
+ * libavformat's log: 0 (the default) prints nothing and keeps errors for
+ * the messages above; 1 also prints warnings and errors on stderr, 2 also
+ * information.  Applies to the whole process.
+ */
+void p2pl_source_loglevel(int verbose);
+
+#endif

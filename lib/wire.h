@@ -1,0 +1,67 @@
+/*
+ * wire.h - the message codec shared by peer connections and the signed
+ * frame stream.  Every message is
+ *
+ *   u32 length (of type and body, big-endian) | u8 type | body
+ *
+ * and at most P2PL_MSG_MAX bytes long.  The body layouts are in p2pl(7).
+ */
+#ifndef P2PL_WIRE_H
+#define P2PL_WIRE_H
+
+#include "key.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define P2PL_MSG_HDR 5
+#define P2PL_MSG_MAX (128 * 1024)
+#define P2PL_VERSION 1
+
+enum {
+	P2PL_MSG_HELLO = 1,
+	P2PL_MSG_SUBSCRIBE = 2,
+	P2PL_MSG_PIECE = 3,
+	P2PL_MSG_HAVE = 4,
+	P2PL_MSG_REQUEST = 5,
+	P2PL_MSG_PING = 6,
+	P2PL_MSG_PONG = 7,
+};
+
+enum { P2PL_ROLE_VIEWER, P2PL_ROLE_PUBLISHER, P2PL_ROLE_RELAY };
+
+#define P2PL_HELLO_LEN 56
+#define P2PL_IDLEN 16
+
+struct p2pl_hello {
+	uint8_t version;
+	uint8_t role;
+	uint16_t port;			/* where the sender listens, 0 if not */
+	uint8_t key[P2PL_KEYLEN];	/* the stream */
+	uint8_t id[P2PL_IDLEN];		/* random per process */
+};
+
+/*
+ * Find the first complete message in buf[0..n).  Returns its total size
+ * (header included) and sets *type, *body and *bodylen; returns 0 if more
+ * bytes are needed; -1 with err set if the length is out of bounds.
+ */
+long p2pl_wire_next(const uint8_t *buf, size_t n, uint8_t *type,
+    const uint8_t **body, size_t *bodylen, char *err, size_t errlen);
+
+/* Write the 5-byte header for a body of bodylen bytes. */
+void p2pl_wire_header(uint8_t *out, uint8_t type, size_t bodylen);
+
+/* HELLO: encode into out (P2PL_MSG_HDR + P2PL_HELLO_LEN bytes). */
+size_t p2pl_wire_hello(uint8_t *out, const struct p2pl_hello *h);
+int p2pl_wire_parse_hello(const uint8_t *body, size_t n, struct p2pl_hello *h,
+    char *err, size_t errlen);
+/* True when the first bytes of a connection can still become a HELLO. */
+int p2pl_wire_looks_like_hello(const uint8_t *buf, size_t n);
+
+/* Messages whose body is one u64: SUBSCRIBE, HAVE, REQUEST, PING, PONG. */
+size_t p2pl_wire_u64(uint8_t *out, uint8_t type, uint64_t v);
+int p2pl_wire_parse_u64(const uint8_t *body, size_t n, uint64_t *v,
+    char *err, size_t errlen);
+
+#endif
