@@ -45,35 +45,41 @@ out:
 	return rc;
 }
 
+int
+p2pl_key_parse(const uint8_t *buf, size_t n, struct p2pl_key *k)
+{
+	size_t plen = strlen(KEY_PREFIX);
+	uint8_t seed[32];
+	int rc = -1;
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n == plen + P2PL_KEY_B32LEN && memcmp(buf, KEY_PREFIX, plen) == 0 &&
+	    p2pl_base32_decode((const char *)buf + plen, P2PL_KEY_B32LEN, seed,
+	    sizeof(seed)) == 32) {
+		crypto_sign_seed_keypair(k->pk, k->sk, seed);
+		rc = 0;
+	}
+	sodium_memzero(seed, sizeof(seed));
+	return rc;
+}
+
 static int
 key_read(int fd, const char *path, struct p2pl_key *k, char *err,
     size_t errlen)
 {
-	char buf[KEY_FILE_MAX + 1];
-	uint8_t seed[32];
-	size_t plen = strlen(KEY_PREFIX), len;
+	uint8_t buf[KEY_FILE_MAX + 1];
 	ssize_t n;
-	int rc = -1;
+	int rc;
 
-	n = read(fd, buf, KEY_FILE_MAX);
+	n = read(fd, buf, sizeof(buf));
 	if (n == -1) {
 		p2pl_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	len = (size_t)n;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	if (len != plen + P2PL_KEY_B32LEN ||
-	    memcmp(buf, KEY_PREFIX, plen) != 0 ||
-	    p2pl_base32_decode(buf + plen, P2PL_KEY_B32LEN, seed,
-	    sizeof(seed)) != 32) {
+	rc = p2pl_key_parse(buf, (size_t)n, k);
+	if (rc == -1)
 		p2pl_seterr(err, errlen, "%s: not a p2pl secret key file", path);
-		goto out;
-	}
-	crypto_sign_seed_keypair(k->pk, k->sk, seed);
-	rc = 0;
-out:
-	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }

@@ -24,6 +24,8 @@ struct p2pl_key {
 /* Load path, or create it when missing (*created set to 1). */
 int p2pl_key_load(const char *path, struct p2pl_key *k, int *created,
     char *err, size_t errlen);
+/* Parse a key file's contents (n bytes); -1 if malformed. */
+int p2pl_key_parse(const uint8_t *buf, size_t n, struct p2pl_key *k);
 /* Wipe the secret from memory. */
 void p2pl_key_wipe(struct p2pl_key *k);
 

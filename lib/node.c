@@ -611,3 +611,9 @@ p2pl_node_head(const struct p2pl_node *n)
 {
 	return ring_get(n, n->head);
 }
+
+void *
+p2pl_node_first_conn(const struct p2pl_node *n)
+{
+	return n->peers != NULL ? n->peers->conn : NULL;
+}

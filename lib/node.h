@@ -94,6 +94,8 @@ void p2pl_node_flush(struct p2pl_node *n, uint64_t now);
 uint64_t p2pl_node_tick(struct p2pl_node *n, uint64_t now);
 
 void p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st);
+/* The conn of some peer, to walk them when closing all; NULL if none. */
+void *p2pl_node_first_conn(const struct p2pl_node *n);
 /* Newest piece held, or NULL. */
 const struct p2pl_piece *p2pl_node_head(const struct p2pl_node *n);
 

@@ -1,0 +1,274 @@
+/* p2pl-fetch - watch a p2pl stream: verified media in order on stdout. */
+#include "net.h"
+#include "out.h"
+#include "prog.h"
+#include "uri.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define EXIT_TIMEOUT 3
+#define OUT_CAP (2 * 1024 * 1024)
+
+struct fetch {
+	struct event_base *base;
+	struct p2pl_net *net;
+	struct p2pl_out *out;
+	FILE *stats;
+	char key[P2PL_KEY_B32LEN + 1];
+	uint64_t timeout, started, last_piece;
+	int status;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: p2pl-fetch [-qv] [--frames] [-l [HOST:]PORT] [-u RATE] "
+	    "[--latency SECONDS]\n"
+	    "                  [--stats FILE|-] [--timeout SECONDS] URI\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+on_piece(void *arg, struct p2pl_piece *p)
+{
+	struct fetch *f = arg;
+
+	f->last_piece = p2pl_wall_us();
+	p2pl_out_piece(f->out, p);
+}
+
+static void
+on_out_error(void *arg, int e)
+{
+	struct fetch *f = arg;
+
+	/* the player went away: a normal end, said nothing */
+	if (e != EPIPE) {
+		fprintf(stderr, "p2pl-fetch: write to stdout: %s\n",
+		    strerror(e));
+		f->status = 1;
+	}
+	event_base_loopbreak(f->base);
+}
+
+static void
+write_stats(struct fetch *f)
+{
+	struct p2pl_out_stats *os = p2pl_out_stats(f->out);
+	struct p2pl_node_stats ns;
+	struct p2pl_json j;
+	char line[1024];
+
+	p2pl_node_stats(p2pl_net_node(f->net), &ns);
+	p2pl_json_open(&j, line, sizeof(line));
+	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
+	p2pl_json_str(&j, "prog", "p2pl-fetch");
+	p2pl_json_str(&j, "stream", f->key);
+	p2pl_json_u64(&j, "pieces", os->pieces);
+	p2pl_json_u64(&j, "bytes", os->bytes);
+	p2pl_json_u64(&j, "skipped", ns.skipped + os->dropped);
+	p2pl_json_num(&j, "delay_p50", p2pl_hist_quantile(&os->interval, .5));
+	p2pl_json_num(&j, "delay_p99", p2pl_hist_quantile(&os->interval, .99));
+	p2pl_json_num(&j, "delay_p50_all", p2pl_hist_quantile(&os->total, .5));
+	p2pl_json_num(&j, "delay_p99_all", p2pl_hist_quantile(&os->total, .99));
+	p2pl_json_num(&j, "startup", os->first_byte == 0 ? -1 :
+	    (double)(os->first_byte - f->started) / 1e6);
+	p2pl_json_u64(&j, "bitrate", ns.bitrate);
+	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
+	p2pl_json_u64(&j, "down_bytes", ns.bytes_in);
+	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
+	p2pl_json_u64(&j, "bad", ns.bad);
+	p2pl_json_u64(&j, "dups", ns.dups);
+	if (p2pl_json_close(&j) > 0)
+		fprintf(f->stats, "%s\n", line);
+	p2pl_hist_reset(&os->interval);
+}
+
+static void
+on_second(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	uint64_t now = p2pl_wall_us(), since;
+
+	(void)fd;
+	(void)what;
+	if (f->stats != NULL)
+		write_stats(f);
+	since = f->last_piece ? f->last_piece : f->started;
+	if (f->timeout > 0 && now > since + f->timeout) {
+		fprintf(stderr, "p2pl-fetch: no stream data for %.1f s; giving up\n",
+		    (double)f->timeout / 1e6);
+		f->status = EXIT_TIMEOUT;
+		event_base_loopbreak(f->base);
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopbreak(((struct fetch *)arg)->base);
+}
+
+static int
+fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
+    const char *listen, int frames)
+{
+	struct p2pl_net_cb cb = { f, p2pl_prog_log, on_piece };
+	struct event *sec, *sigint, *sigterm;
+	struct timeval one = { 1, 0 };
+	struct p2pl_addr la, bound;
+	char err[P2PL_ERRLEN];
+	uint8_t hello[P2PL_MSG_HDR + P2PL_HELLO_LEN];
+	struct p2pl_hello h = { .version = P2PL_VERSION,
+	    .role = P2PL_ROLE_VIEWER };
+	int i;
+
+	f->base = event_base_new();
+	if (f->base == NULL)
+		return 1;
+	f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP, on_out_error, f);
+	if (listen != NULL && p2pl_addr_parse(listen, "", 0, &la, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "p2pl-fetch: -l: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (listen != NULL)
+		cfg->port = la.port;
+	f->net = p2pl_net_new(f->base, cfg, &cb, err, sizeof(err));
+	if (f->out == NULL || f->net == NULL) {
+		fprintf(stderr, "p2pl-fetch: %s\n", f->net ? "out of memory" : err);
+		return 1;
+	}
+	if (listen != NULL && p2pl_net_listen(f->net, &la, &bound, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "p2pl-fetch: %s\n", err);
+		return 1;
+	}
+	if (frames) {
+		memcpy(h.key, u->key, P2PL_KEYLEN);
+		p2pl_out_raw(f->out, hello, p2pl_wire_hello(hello, &h));
+		p2pl_out_set_frames(f->out, 1);
+	}
+	for (i = 0; i < u->npeers; i++)
+		p2pl_net_add_seed(f->net, &u->peers[i]);
+	sec = event_new(f->base, -1, EV_PERSIST, on_second, f);
+	sigint = evsignal_new(f->base, SIGINT, on_signal, f);
+	sigterm = evsignal_new(f->base, SIGTERM, on_signal, f);
+	event_add(sec, &one);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	f->started = p2pl_wall_us();
+	event_base_dispatch(f->base);
+	event_free(sec);
+	event_free(sigint);
+	event_free(sigterm);
+	p2pl_net_free(f->net);
+	p2pl_out_free(f->out);
+	event_base_free(f->base);
+	return f->status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "frames", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "latency", required_argument, NULL, 'L' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "stats", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "upload", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct p2pl_node_cfg cfg = { .role = P2PL_ROLE_VIEWER, .play = 1,
+	    .latency = 1000000 };
+	struct fetch f = { 0 };
+	struct p2pl_uri u;
+	char err[P2PL_ERRLEN];
+	const char *listen = NULL, *stats = NULL;
+	int ch, frames = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "hl:qu:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'F':
+			frames = 1;
+			break;
+		case 'L':
+			if (p2pl_prog_seconds(optarg, 60, &cfg.latency) == -1 ||
+			    cfg.latency < 50000) {
+				fprintf(stderr, "p2pl-fetch: --latency: want "
+				    "seconds from 0.05 to 60\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'q':
+			p2pl_verbosity = -1;
+			break;
+		case 'S':
+			stats = optarg;
+			break;
+		case 'T':
+			if (p2pl_prog_seconds(optarg, 1e6, &f.timeout) == -1) {
+				fprintf(stderr, "p2pl-fetch: --timeout: want "
+				    "seconds\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			if (p2pl_rate_parse(optarg, &cfg.up, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "p2pl-fetch: -u: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			p2pl_verbosity++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+	if (p2pl_uri_parse(argv[0], &u, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2pl-fetch: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (u.npeers == 0) {
+		fprintf(stderr, "p2pl-fetch: uri names no peer to connect to\n");
+		return EXIT_USAGE;
+	}
+	if (isatty(STDOUT_FILENO) && !frames) {
+		fprintf(stderr, "p2pl-fetch: stdout is a terminal; pipe it "
+		    "into a player, e.g. | mpv -\n");
+		return EXIT_USAGE;
+	}
+	if (stats != NULL && (f.stats = p2pl_prog_stats_open(stats, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "p2pl-fetch: --stats: %s\n", err);
+		return EXIT_USAGE;
+	}
+	memcpy(cfg.key, u.key, P2PL_KEYLEN);
+	p2pl_base32_encode(u.key, P2PL_KEYLEN, f.key, sizeof(f.key));
+	return fetch(&f, &u, &cfg, listen, frames);
+}

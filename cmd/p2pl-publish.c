@@ -1,0 +1,454 @@
+/* p2pl-publish - cut a live input into signed pieces and serve them. */
+#include "key.h"
+#include "net.h"
+#include "out.h"
+#include "prog.h"
+#include "source.h"
+#include "uri.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_INPUT 1
+#define EXIT_USAGE 2
+#define EXIT_KEY 3
+#define EXIT_NET 4
+#define OUT_CAP (16 * 1024 * 1024)
+
+struct publish {
+	struct event_base *base;
+	struct p2pl_net *net;
+	struct p2pl_out *out;
+	struct p2pl_source *src;
+	struct p2pl_key key;
+	FILE *stats;
+	char keystr[P2PL_KEY_B32LEN + 1];
+	int pipe[2];		/* source thread -> loop: piece pointers */
+	volatile int stop;
+	uint64_t seq;
+	int status, eof;
+	char err[P2PL_ERRLEN];	/* the source thread's error */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: p2pl-publish -k KEYFILE [-qv] [-a HOST[:PORT]] "
+	    "[-l [HOST:]PORT] [-o FILE|-]\n"
+	    "                    [-u RATE] [--piece-size BYTES] "
+	    "[--piece-ms MS] [--stats FILE|-] [INPUT]\n");
+	exit(EXIT_USAGE);
+}
+
+/* Source thread: sign each chunk and pass the piece to the loop. */
+static int
+on_chunk(void *arg, const uint8_t *data, size_t len, unsigned flags)
+{
+	struct publish *pb = arg;
+	struct p2pl_piece *p;
+	unsigned pf = (flags & P2PL_CHUNK_JOIN) ? P2PL_PIECE_JOIN : 0;
+
+	if (pb->seq == 0) {
+		/* sequence numbers outrun any restart: they start at the
+		 * wall clock in milliseconds */
+		pb->seq = p2pl_wall_us() / 1000;
+		pf |= P2PL_PIECE_RESTART;
+	}
+	p = p2pl_piece_make(&pb->key, pb->seq++, p2pl_wall_us(), pf, data, len,
+	    pb->err, sizeof(pb->err));
+	if (p == NULL)
+		return -1;
+	if (write(pb->pipe[1], &p, sizeof(p)) != sizeof(p)) {
+		p2pl_piece_unref(p);
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+source_thread(void *arg)
+{
+	struct publish *pb = arg;
+	struct p2pl_piece *end = NULL;
+
+	if (p2pl_source_run(pb->src, on_chunk, pb, &pb->stop, pb->err,
+	    sizeof(pb->err)) == -1 && !pb->stop)
+		end = (struct p2pl_piece *)pb;	/* marks failure */
+	/* a NULL pointer says the input ended */
+	if (write(pb->pipe[1], &end, sizeof(end)) != sizeof(end))
+		pb->stop = 1;
+	return NULL;
+}
+
+static void
+on_pieces(evutil_socket_t fd, short what, void *arg)
+{
+	struct publish *pb = arg;
+	struct p2pl_piece *p;
+	struct timeval linger = { 1, 0 };
+
+	(void)what;
+	while (read(fd, &p, sizeof(p)) == sizeof(p)) {
+		if (p == NULL || p == (struct p2pl_piece *)pb) {
+			if (p != NULL) {
+				fprintf(stderr, "p2pl-publish: %s\n", pb->err);
+				pb->status = EXIT_INPUT;
+			} else if (p2pl_verbosity >= P2PL_LOG_INFO)
+				fprintf(stderr, "p2pl-publish: end of input\n");
+			pb->eof = 1;
+			/* give peers a moment to take the last pieces */
+			event_base_loopexit(pb->base, &linger);
+			return;
+		}
+		if (pb->out != NULL)
+			p2pl_out_piece(pb->out, p);
+		if (pb->net != NULL)
+			p2pl_net_publish(pb->net, p);
+		else
+			p2pl_piece_unref(p);
+	}
+}
+
+static void
+on_out_error(void *arg, int e)
+{
+	struct publish *pb = arg;
+
+	if (e != EPIPE)
+		fprintf(stderr, "p2pl-publish: -o: %s\n", strerror(e));
+	pb->status = e == EPIPE ? 0 : 1;
+	event_base_loopbreak(pb->base);
+}
+
+static void
+on_second(evutil_socket_t fd, short what, void *arg)
+{
+	struct publish *pb = arg;
+	struct p2pl_node_stats ns = { 0 };
+	struct p2pl_json j;
+	char line[512];
+
+	(void)fd;
+	(void)what;
+	if (pb->net != NULL)
+		p2pl_node_stats(p2pl_net_node(pb->net), &ns);
+	p2pl_json_open(&j, line, sizeof(line));
+	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
+	p2pl_json_str(&j, "prog", "p2pl-publish");
+	p2pl_json_str(&j, "stream", pb->keystr);
+	p2pl_json_u64(&j, "pieces", pb->seq ? pb->seq : 0);
+	p2pl_json_u64(&j, "bitrate", p2pl_source_bitrate(pb->src));
+	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
+	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
+	if (pb->out != NULL)
+		p2pl_json_u64(&j, "out_bytes", p2pl_out_stats(pb->out)->bytes);
+	if (p2pl_json_close(&j) > 0)
+		fprintf(pb->stats, "%s\n", line);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopbreak(((struct publish *)arg)->base);
+}
+
+/* The address to put in the URI when listening on every address. */
+static void
+guess_host(char *host, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+
+	snprintf(host, len, "127.0.0.1");
+	if (getifaddrs(&ifa) == -1)
+		return;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		if ((ntohl(a.s_addr) >> 24) == 127)
+			continue;
+		inet_ntop(AF_INET, &a, host, (socklen_t)len);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+static int
+print_uri(struct publish *pb, const struct p2pl_addr *bound,
+    const char *announce, FILE *to)
+{
+	struct p2pl_uri u;
+	char uri[P2PL_URI_MAX], err[P2PL_ERRLEN];
+
+	memset(&u, 0, sizeof(u));
+	memcpy(u.key, pb->key.pk, P2PL_KEYLEN);
+	if (announce != NULL) {
+		if (p2pl_addr_parse(announce, NULL, 0, &u.peers[0], err,
+		    sizeof(err)) == -1) {
+			/* a bare host: the listening port */
+			if (p2pl_addr_parse("1", announce, 0, &u.peers[0], err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "p2pl-publish: -a: %s\n", err);
+				return -1;
+			}
+			u.peers[0].port = bound ? bound->port : 0;
+		}
+		u.npeers = 1;
+	} else if (bound != NULL) {
+		u.peers[0] = *bound;
+		if (strcmp(bound->host, "0.0.0.0") == 0 ||
+		    strcmp(bound->host, "::") == 0 || bound->host[0] == '\0')
+			guess_host(u.peers[0].host, sizeof(u.peers[0].host));
+		u.npeers = 1;
+	}
+	if (u.npeers == 1 && u.peers[0].port == 0) {
+		fprintf(stderr, "p2pl-publish: -a needs a port when not listening\n");
+		return -1;
+	}
+	if (p2pl_uri_format(&u, uri, sizeof(uri)) < 0)
+		return -1;
+	fprintf(to, "%s\n", uri);
+	fflush(to);
+	return 0;
+}
+
+static int
+open_out(struct publish *pb, const char *path)
+{
+	uint8_t hello[P2PL_MSG_HDR + P2PL_HELLO_LEN];
+	struct p2pl_hello h = { .version = P2PL_VERSION,
+	    .role = P2PL_ROLE_PUBLISHER };
+	int fd = STDOUT_FILENO;
+
+	if (strcmp(path, "-") != 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd == -1) {
+			fprintf(stderr, "p2pl-publish: %s: %s\n", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	pb->out = p2pl_out_new(pb->base, fd, OUT_CAP, on_out_error, pb);
+	if (pb->out == NULL)
+		return -1;
+	memcpy(h.key, pb->key.pk, P2PL_KEYLEN);
+	p2pl_out_raw(pb->out, hello, p2pl_wire_hello(hello, &h));
+	p2pl_out_set_frames(pb->out, 1);
+	return 0;
+}
+
+/* Drain the pipe until the source thread has ended. */
+static void
+stop_source(struct publish *pb, pthread_t th)
+{
+	struct p2pl_piece *p;
+
+	pb->stop = 1;
+	fcntl(pb->pipe[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		while (read(pb->pipe[0], &p, sizeof(p)) == sizeof(p))
+			if (p != NULL && p != (struct p2pl_piece *)pb)
+				p2pl_piece_unref(p);
+		if (pthread_tryjoin_np(th, NULL) == 0)
+			break;
+		usleep(10000);
+	}
+	while (read(pb->pipe[0], &p, sizeof(p)) == sizeof(p))
+		if (p != NULL && p != (struct p2pl_piece *)pb)
+			p2pl_piece_unref(p);
+}
+
+static int
+run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
+    struct p2pl_node_cfg *ncfg, const char *listen, const char *announce,
+    const char *outpath)
+{
+	struct p2pl_net_cb cb = { pb, p2pl_prog_log, NULL };
+	struct event *pev, *sec = NULL, *sigint, *sigterm;
+	struct timeval one = { 1, 0 };
+	struct p2pl_addr la, bound;
+	char err[P2PL_ERRLEN];
+	pthread_t th;
+
+	if ((pb->base = event_base_new()) == NULL)
+		return 1;
+	if (listen != NULL) {
+		if (p2pl_addr_parse(listen, "", 1, &la, err, sizeof(err)) == -1) {
+			fprintf(stderr, "p2pl-publish: -l: %s\n", err);
+			return EXIT_USAGE;
+		}
+		ncfg->port = la.port;
+		pb->net = p2pl_net_new(pb->base, ncfg, &cb, err, sizeof(err));
+		if (pb->net == NULL || p2pl_net_listen(pb->net, &la, &bound,
+		    err, sizeof(err)) == -1) {
+			fprintf(stderr, "p2pl-publish: %s\n", err);
+			return EXIT_NET;
+		}
+	}
+	if (outpath != NULL && open_out(pb, outpath) == -1)
+		return 1;
+	if (print_uri(pb, listen ? &bound : NULL, announce,
+	    outpath && strcmp(outpath, "-") == 0 ? stderr : stdout) == -1)
+		return EXIT_USAGE;
+	pb->src = p2pl_source_open(input, scfg, err, sizeof(err));
+	if (pb->src == NULL) {
+		fprintf(stderr, "p2pl-publish: %s: %s\n",
+		    strcmp(input, "-") == 0 ? "stdin" : input, err);
+		return EXIT_INPUT;
+	}
+	if (pipe2(pb->pipe, O_CLOEXEC) == -1 ||
+	    fcntl(pb->pipe[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    pthread_create(&th, NULL, source_thread, pb) != 0) {
+		fprintf(stderr, "p2pl-publish: %s\n", strerror(errno));
+		return 1;
+	}
+	pev = event_new(pb->base, pb->pipe[0], EV_READ | EV_PERSIST, on_pieces, pb);
+	sigint = evsignal_new(pb->base, SIGINT, on_signal, pb);
+	sigterm = evsignal_new(pb->base, SIGTERM, on_signal, pb);
+	event_add(pev, NULL);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	if (pb->stats != NULL) {
+		sec = event_new(pb->base, -1, EV_PERSIST, on_second, pb);
+		event_add(sec, &one);
+	}
+	event_base_dispatch(pb->base);
+	stop_source(pb, th);
+	if (sec != NULL)
+		event_free(sec);
+	event_free(pev);
+	event_free(sigint);
+	event_free(sigterm);
+	p2pl_net_free(pb->net);
+	p2pl_out_free(pb->out);
+	p2pl_source_free(pb->src);
+	close(pb->pipe[0]);
+	close(pb->pipe[1]);
+	event_base_free(pb->base);
+	return pb->status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "announce", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "piece-ms", required_argument, NULL, 'M' },
+		{ "piece-size", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "stats", required_argument, NULL, 'S' },
+		{ "upload", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct p2pl_source_cfg scfg = { .piece_size = 16384, .piece_us = 50000 };
+	struct p2pl_node_cfg ncfg = { .role = P2PL_ROLE_PUBLISHER,
+	    .window = 10000000 };
+	struct publish pb = { 0 };
+	const char *keyfile = NULL, *listen = NULL, *announce = NULL;
+	const char *outpath = NULL, *stats = NULL, *input = "-";
+	char err[P2PL_ERRLEN], *end;
+	unsigned long v;
+	int ch, created, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "a:hk:l:o:qu:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			announce = optarg;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'M':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 10000) {
+				fprintf(stderr, "p2pl-publish: --piece-ms: "
+				    "want 1 to 10000\n");
+				return EXIT_USAGE;
+			}
+			scfg.piece_us = v * 1000;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'P':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1024 || v > P2PL_PAYLOAD_MAX) {
+				fprintf(stderr, "p2pl-publish: --piece-size: "
+				    "want 1024 to %d\n", P2PL_PAYLOAD_MAX);
+				return EXIT_USAGE;
+			}
+			scfg.piece_size = v;
+			break;
+		case 'q':
+			p2pl_verbosity = -1;
+			break;
+		case 'S':
+			stats = optarg;
+			break;
+		case 'u':
+			if (p2pl_rate_parse(optarg, &ncfg.up, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "p2pl-publish: -u: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			p2pl_verbosity++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || keyfile == NULL)
+		usage();
+	if (argc == 1)
+		input = argv[0];
+	if (outpath == NULL && listen == NULL)
+		listen = "7000";
+	if (outpath != NULL && strcmp(outpath, "-") == 0 && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "p2pl-publish: -o -: stdout is a terminal\n");
+		return EXIT_USAGE;
+	}
+	if (stats != NULL && (pb.stats = p2pl_prog_stats_open(stats, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "p2pl-publish: --stats: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (p2pl_key_load(keyfile, &pb.key, &created, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2pl-publish: %s\n", err);
+		return EXIT_KEY;
+	}
+	if (created && p2pl_verbosity >= P2PL_LOG_WARN)
+		fprintf(stderr, "p2pl-publish: created key %s\n", keyfile);
+	memcpy(ncfg.key, pb.key.pk, P2PL_KEYLEN);
+	p2pl_base32_encode(pb.key.pk, P2PL_KEYLEN, pb.keystr, sizeof(pb.keystr));
+	rc = run(&pb, input, &scfg, &ncfg, listen, announce, outpath);
+	p2pl_key_wipe(&pb.key);
+	return rc;
+}

@@ -1,0 +1,503 @@
+/* net.c - libevent driver for a protocol node. */
+#include "net.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define SEEDS_MAX 16
+#define BACKOFF_MIN 250000
+#define BACKOFF_MAX 5000000
+#define BAN_US 60000000
+
+struct conn {
+	struct p2pl_net *net;
+	struct bufferevent *bev;
+	struct p2pl_peer *peer;
+	int seed;		/* index into seeds, -1 for incoming */
+	int ready;
+	char name[300];
+};
+
+struct seed {
+	struct p2pl_addr addr;
+	uint64_t banned_until;
+};
+
+struct p2pl_net {
+	struct event_base *base;
+	struct evdns_base *dns;
+	struct p2pl_net_cb cb;
+	struct p2pl_node *node;
+	struct evconnlistener *lis;
+	struct event *tick_ev, *dial_ev, *lis_ev;
+	struct seed seeds[SEEDS_MAX];
+	int nseeds, next_seed, tries;
+	struct conn *seed_conn;
+	uint64_t backoff, seed_lost;
+	int warned;
+};
+
+static void
+logf_(struct p2pl_net *net, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+logf_(struct p2pl_net *net, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (net->cb.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	net->cb.log(net->cb.arg, level, msg);
+}
+
+static void
+schedule(struct p2pl_net *net, uint64_t us)
+{
+	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+
+	evtimer_add(net->tick_ev, &tv);
+}
+
+static void
+tick(struct p2pl_net *net)
+{
+	schedule(net, p2pl_node_tick(net->node, p2pl_wall_us()));
+}
+
+static void
+dial_later(struct p2pl_net *net, uint64_t us)
+{
+	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+
+	if (net->nseeds > 0)
+		evtimer_add(net->dial_ev, &tv);
+}
+
+static void
+conn_close(struct conn *c, const char *why, int bad)
+{
+	struct p2pl_net *net = c->net;
+	uint64_t wait;
+
+	if (c->peer != NULL)
+		p2pl_node_peer_del(net->node, c->peer);
+	bufferevent_free(c->bev);
+	if (c->seed >= 0) {
+		if (bad)
+			net->seeds[c->seed].banned_until = p2pl_wall_us() + BAN_US;
+		if (bad || !net->warned)
+			logf_(net, bad ? P2PL_LOG_WARN : P2PL_LOG_WARN,
+			    "%s: %s%s", c->name, why,
+			    bad ? "; dropped" : "; retrying");
+		net->warned = 1;
+		net->seed_conn = NULL;
+		if (c->ready)
+			net->seed_lost = p2pl_wall_us();
+		wait = c->ready ? 0 : net->backoff;
+		if (!c->ready && ++net->tries >= net->nseeds) {
+			net->tries = 0;
+			net->backoff *= 2;
+			if (net->backoff > BACKOFF_MAX)
+				net->backoff = BACKOFF_MAX;
+		}
+		dial_later(net, wait);
+	} else {
+		logf_(net, bad ? P2PL_LOG_WARN : P2PL_LOG_INFO, "%s: %s",
+		    c->name, why);
+	}
+	free(c);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	long r;
+
+	while ((len = evbuffer_get_length(in)) > 0) {
+		r = p2pl_peer_input(c->peer, evbuffer_pullup(in, (ssize_t)len),
+		    len, p2pl_wall_us());
+		if (r < 0) {
+			conn_close(c, p2pl_peer_error(c->peer), 1);
+			return;
+		}
+		evbuffer_drain(in, (size_t)r);
+		if (!c->ready && p2pl_peer_hello(c->peer) != NULL) {
+			c->ready = 1;
+			if (c->seed >= 0) {
+				if (c->net->warned)
+					logf_(c->net, P2PL_LOG_WARN,
+					    "%s: connected", c->name);
+				else
+					logf_(c->net, P2PL_LOG_INFO,
+					    "%s: connected", c->name);
+				c->net->warned = 0;
+				c->net->backoff = BACKOFF_MIN;
+				c->net->tries = 0;
+				c->net->seed_lost = 0;
+			}
+		}
+		if (r == 0)
+			break;
+	}
+	tick(c->net);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	p2pl_node_flush(c->net->node, p2pl_wall_us());
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	char why[128];
+	int e = EVUTIL_SOCKET_ERROR();
+
+	if (what & BEV_EVENT_CONNECTED) {
+		evutil_socket_t fd = bufferevent_getfd(bev);
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(why, sizeof(why), "connection closed");
+	else if ((what & BEV_EVENT_ERROR) &&
+	    bufferevent_socket_get_dns_error(bev) != 0)
+		snprintf(why, sizeof(why), "%s", evutil_gai_strerror(
+		    bufferevent_socket_get_dns_error(bev)));
+	else
+		snprintf(why, sizeof(why), "%s",
+		    evutil_socket_error_to_string(e));
+	conn_close(c, why, 0);
+}
+
+static struct conn *
+conn_new(struct p2pl_net *net, struct bufferevent *bev, int seed,
+    const char *name)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->net = net;
+	c->bev = bev;
+	c->seed = seed;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->peer = p2pl_node_peer_new(net->node, c, seed >= 0, p2pl_wall_us());
+	if (c->peer == NULL) {
+		free(c);
+		return NULL;
+	}
+	bufferevent_setcb(bev, conn_read, conn_write, conn_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, P2PL_BACKLOG_MAX / 2, 0);
+	bufferevent_setwatermark(bev, EV_READ, 0, P2PL_MSG_MAX * 2);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return c;
+}
+
+static void
+dial(evutil_socket_t fd, short what, void *arg)
+{
+	struct p2pl_net *net = arg;
+	struct bufferevent *bev;
+	struct seed *s = NULL;
+	char name[300];
+	uint64_t now = p2pl_wall_us();
+	int i;
+
+	(void)fd;
+	(void)what;
+	if (net->seed_conn != NULL || net->nseeds == 0)
+		return;
+	for (i = 0; i < net->nseeds; i++) {
+		s = &net->seeds[(net->next_seed + i) % net->nseeds];
+		if (s->banned_until <= now)
+			break;
+	}
+	if (i == net->nseeds) {
+		dial_later(net, BACKOFF_MAX);
+		return;
+	}
+	i = (net->next_seed + i) % net->nseeds;
+	net->next_seed = (i + 1) % net->nseeds;
+	p2pl_addr_format(&s->addr, name, sizeof(name));
+	bev = bufferevent_socket_new(net->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL || (net->seed_conn = conn_new(net, bev, i, name)) == NULL) {
+		if (bev != NULL)
+			bufferevent_free(bev);
+		dial_later(net, BACKOFF_MAX);
+		return;
+	}
+	logf_(net, P2PL_LOG_DEBUG, "%s: dialling", name);
+	if (bufferevent_socket_connect_hostname(bev, net->dns, AF_UNSPEC,
+	    s->addr.host, s->addr.port) == -1)
+		conn_close(net->seed_conn, "cannot connect", 0);
+}
+
+static void
+on_accept(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct p2pl_net *net = arg;
+	struct bufferevent *bev;
+	char host[INET6_ADDRSTRLEN + 8], name[300];
+	int one = 1;
+
+	(void)lis;
+	(void)salen;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(name, sizeof(name), "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(name, sizeof(name), "%s:%u", host, ntohs(s4->sin_port));
+	}
+	bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (conn_new(net, bev, -1, name) == NULL) {
+		bufferevent_free(bev);
+		return;
+	}
+	logf_(net, P2PL_LOG_INFO, "%s: accepted", name);
+}
+
+static void
+lis_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(((struct p2pl_net *)arg)->lis);
+}
+
+/* Out of descriptors: stop accepting for a second instead of spinning. */
+static void
+on_accept_error(struct evconnlistener *lis, void *arg)
+{
+	struct p2pl_net *net = arg;
+	struct timeval tv = { 1, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	logf_(net, P2PL_LOG_WARN, "accept: %s",
+	    evutil_socket_error_to_string(e));
+	evconnlistener_disable(lis);
+	evtimer_add(net->lis_ev, &tv);
+}
+
+int
+p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
+    struct p2pl_addr *bound, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		p2pl_seterr(err, errlen, "%s: %s", a->host, gai_strerror(rc));
+		return -1;
+	}
+	net->lis = evconnlistener_new_bind(net->base, on_accept, net,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, res->ai_addr, (int)res->ai_addrlen);
+	freeaddrinfo(res);
+	if (net->lis == NULL) {
+		p2pl_seterr(err, errlen, "cannot listen on %s:%u: %s", a->host,
+		    a->port, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(net->lis, on_accept_error);
+	*bound = *a;
+	if (getsockname(evconnlistener_get_fd(net->lis),
+	    (struct sockaddr *)&ss, &sslen) == 0)
+		bound->port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+int
+p2pl_net_add_seed(struct p2pl_net *net, const struct p2pl_addr *a)
+{
+	if (net->nseeds == SEEDS_MAX)
+		return -1;
+	net->seeds[net->nseeds++].addr = *a;
+	if (net->seed_conn == NULL)
+		dial_later(net, 0);
+	return 0;
+}
+
+void
+p2pl_net_publish(struct p2pl_net *net, struct p2pl_piece *p)
+{
+	p2pl_node_publish(net->node, p, p2pl_wall_us());
+	tick(net);
+}
+
+uint64_t
+p2pl_net_seedless_us(const struct p2pl_net *net)
+{
+	if (net->seed_lost == 0)
+		return 0;
+	return p2pl_wall_us() - net->seed_lost;
+}
+
+static void
+unref_cb(const void *data, size_t len, void *piece)
+{
+	(void)data;
+	(void)len;
+	p2pl_piece_unref(piece);
+}
+
+static void
+node_send(void *arg, void *conn, const uint8_t *data, size_t len,
+    struct p2pl_piece *piece)
+{
+	struct conn *c = conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	(void)arg;
+	if (piece != NULL)
+		evbuffer_add_reference(out, data, len, unref_cb,
+		    p2pl_piece_ref(piece));
+	else
+		evbuffer_add(out, data, len);
+}
+
+static size_t
+node_backlog(void *arg, void *conn)
+{
+	(void)arg;
+	return evbuffer_get_length(bufferevent_get_output(
+	    ((struct conn *)conn)->bev));
+}
+
+static void
+node_deliver(void *arg, struct p2pl_piece *p)
+{
+	struct p2pl_net *net = arg;
+
+	if (net->cb.deliver != NULL)
+		net->cb.deliver(net->cb.arg, p);
+}
+
+static void
+node_drop(void *arg, void *conn, const char *why)
+{
+	(void)arg;
+	conn_close(conn, why, 0);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	tick(arg);
+}
+
+struct p2pl_net *
+p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
+    const struct p2pl_net_cb *cb, char *err, size_t errlen)
+{
+	struct p2pl_net *net = calloc(1, sizeof(*net));
+	struct p2pl_node_cb ncb = {
+		.send = node_send, .backlog = node_backlog,
+		.deliver = node_deliver, .drop = node_drop,
+	};
+
+	if (net == NULL)
+		goto fail;
+	net->base = base;
+	net->cb = *cb;
+	net->backoff = BACKOFF_MIN;
+	ncb.arg = net;
+	net->node = p2pl_node_new(cfg, &ncb);
+	net->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (net->dns == NULL)	/* no resolv.conf: numeric addresses only */
+		net->dns = evdns_base_new(base, 0);
+	net->tick_ev = evtimer_new(base, on_tick, net);
+	net->dial_ev = evtimer_new(base, dial, net);
+	net->lis_ev = evtimer_new(base, lis_resume, net);
+	if (net->node == NULL || net->dns == NULL || net->tick_ev == NULL ||
+	    net->dial_ev == NULL || net->lis_ev == NULL)
+		goto fail;
+	tick(net);
+	return net;
+fail:
+	p2pl_seterr(err, errlen, "out of memory");
+	p2pl_net_free(net);
+	return NULL;
+}
+
+struct p2pl_node *
+p2pl_net_node(struct p2pl_net *net)
+{
+	return net->node;
+}
+
+void
+p2pl_net_free(struct p2pl_net *net)
+{
+	if (net == NULL)
+		return;
+	/* conns are found through the node's peers; close them first */
+	while (p2pl_node_first_conn(net->node) != NULL) {
+		struct conn *c = p2pl_node_first_conn(net->node);
+		p2pl_node_peer_del(net->node, c->peer);
+		bufferevent_free(c->bev);
+		free(c);
+	}
+	if (net->lis != NULL)
+		evconnlistener_free(net->lis);
+	if (net->tick_ev != NULL)
+		event_free(net->tick_ev);
+	if (net->dial_ev != NULL)
+		event_free(net->dial_ev);
+	if (net->lis_ev != NULL)
+		event_free(net->lis_ev);
+	if (net->dns != NULL)
+		evdns_base_free(net->dns, 0);
+	p2pl_node_free(net->node);
+	free(net);
+}

@@ -1,0 +1,43 @@
+/*
+ * out.h - the playout writer: verified pieces' media to a descriptor.
+ *
+ * Pipes and sockets are written without blocking from the event loop;
+ * files and devices are written directly.  The delay of each piece (wall
+ * clock when its last byte was written minus the publisher's stamp) goes
+ * into two histograms, one per stats interval and one for the whole run.
+ * When more than cap bytes wait (the player stopped reading), new pieces
+ * are dropped and writing resumes at the next join point, at live.
+ */
+#ifndef P2PL_OUT_H
+#define P2PL_OUT_H
+
+#include "piece.h"
+#include "stats.h"
+
+#include <event2/event.h>
+
+struct p2pl_out;
+
+struct p2pl_out_stats {
+	uint64_t pieces, bytes;		/* written */
+	uint64_t dropped;		/* pieces dropped for a full buffer */
+	uint64_t first_byte;		/* wall clock of the first write, µs */
+	struct p2pl_hist interval, total;
+};
+
+/*
+ * on_error is called once when writing fails (errno value; EPIPE when the
+ * reader went away); after that nothing more is written.
+ */
+struct p2pl_out *p2pl_out_new(struct event_base *base, int fd, size_t cap,
+    void (*on_error)(void *arg, int err), void *arg);
+void p2pl_out_free(struct p2pl_out *o);
+void p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p);
+/* Write raw bytes (no delay accounting), e.g. a frame stream header. */
+void p2pl_out_raw(struct p2pl_out *o, const uint8_t *data, size_t len);
+/* With frames set, whole PIECE messages are written instead of media. */
+void p2pl_out_set_frames(struct p2pl_out *o, int frames);
+struct p2pl_out_stats *p2pl_out_stats(struct p2pl_out *o);
+size_t p2pl_out_pending(const struct p2pl_out *o);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * prog.h - what every p2pl program does the same way: diagnostics on
+ * stderr prefixed with the program's name, verbosity, and the stats file.
+ * Used by cmd/ only; it prints, so it stays out of the protocol core.
+ */
+#ifndef P2PL_PROG_H
+#define P2PL_PROG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+extern int p2pl_verbosity;	/* P2PL_LOG_WARN (-q: -1) .. P2PL_LOG_DEBUG */
+
+/* A p2pl_net_cb.log function: prints when level <= p2pl_verbosity. */
+void p2pl_prog_log(void *arg, int level, const char *msg);
+/* Open --stats: "-" is stderr; NULL with err set on failure. */
+FILE *p2pl_prog_stats_open(const char *path, char *err, size_t errlen);
+/* Parse a number of seconds such as "0.5"; -1 on error. */
+int p2pl_prog_seconds(const char *s, double max, uint64_t *us);
+
+#endif

@@ -1,0 +1,793 @@
+/*
+ * source.c - read a live input with libavformat, remux it to MPEG-TS and
+ * cut the TS into chunks (see source.h).
+ */
+#include "source.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TS		188
+#define PID_PAT		0x0000
+#define PID_NIT		0x0010
+#define PID_SDT		0x0011
+#define PID_PMT		0x1000	/* mpegts_pmt_start_pid, set below */
+#define AUDIO_JOIN_US	1000000	/* join points without video */
+#define PREROLL_MAX	10000	/* packets dropped waiting for a keyframe */
+#define IOBUF		65536
+
+/* FFmpeg 7 made the AVIO write callback's buffer const. */
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+typedef const uint8_t wbuf_t;
+#else
+typedef uint8_t wbuf_t;
+#endif
+
+struct p2pl_source {
+	struct p2pl_source_cfg cfg;
+	size_t cap;			/* piece_size rounded down to TS */
+	AVFormatContext *ic;
+	AVFormatContext *oc;
+	AVIOContext *inpb;		/* our standard input reader, or NULL */
+	uint64_t inbytes;		/* read by inpb */
+	int *map;			/* input stream -> output stream or -1 */
+	unsigned nmap;
+	int64_t *last_dts;		/* per output stream, output time base */
+	int vidx;			/* input video stream cut at keyframes */
+	int aidx;			/* input audio stream cut without video */
+	int64_t join_us;		/* stream time of the last audio join */
+	int started;			/* first keyframe written */
+	unsigned dropped;		/* packets dropped before it */
+	int want_join;			/* the next chunk is a join point */
+	volatile int *stop;
+	uint64_t deadline;		/* monotonic µs, 0 = none */
+	int timedout;
+	p2pl_chunk_fn fn;
+	void *arg;
+	int cbstop;			/* fn returned nonzero */
+	uint8_t part[TS];		/* a TS packet being written by the muxer */
+	size_t plen;
+	uint8_t *chunk;
+	size_t clen;
+	unsigned cflags;
+	uint64_t ct0;			/* when the chunk's first byte came */
+	uint8_t pat[TS], pmt[TS];	/* the latest ones, for join points */
+	int havepat, havepmt;
+	_Atomic uint64_t bytes;		/* emitted */
+	_Atomic uint64_t t0;		/* run start, monotonic µs */
+	char desc[256];
+};
+
+/* Codecs the mpegts muxer carries and players read back; others refused. */
+static const enum AVCodecID av_codecs[] = {
+	AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_CODEC_ID_MPEG2VIDEO,
+	AV_CODEC_ID_MPEG1VIDEO, AV_CODEC_ID_MPEG4, AV_CODEC_ID_AAC,
+	AV_CODEC_ID_AAC_LATM, AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
+	AV_CODEC_ID_EAC3, AV_CODEC_ID_DTS, AV_CODEC_ID_TRUEHD, AV_CODEC_ID_OPUS,
+	AV_CODEC_ID_NONE
+};
+/* Subtitle and data codecs kept; others dropped. */
+static const enum AVCodecID other_codecs[] = {
+	AV_CODEC_ID_DVB_SUBTITLE, AV_CODEC_ID_DVB_TELETEXT,
+	AV_CODEC_ID_SMPTE_KLV, AV_CODEC_ID_TIMED_ID3, AV_CODEC_ID_NONE
+};
+
+static _Thread_local char lasterr[256];	/* libav's last error message */
+static atomic_int verbosity;
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+/* Keep libav's last error for our messages; print only if asked to. */
+static void
+log_cb(void *avcl, int level, const char *fmt, va_list ap)
+{
+	va_list aq;
+	size_t n;
+
+	if (atomic_load(&verbosity) > 0) {
+		va_copy(aq, ap);
+		av_log_default_callback(avcl, level, fmt, aq);
+		va_end(aq);
+	}
+	if (level > AV_LOG_ERROR)
+		return;
+	vsnprintf(lasterr, sizeof(lasterr), fmt, ap);
+	n = strlen(lasterr);
+	while (n > 0 && (lasterr[n - 1] == '\n' || lasterr[n - 1] == '.'))
+		lasterr[--n] = '\0';
+}
+
+static void
+log_init(void)
+{
+	av_log_set_callback(log_cb);
+}
+
+void
+p2pl_source_loglevel(int verbose)
+{
+	pthread_once(&log_once, log_init);
+	atomic_store(&verbosity, verbose);
+	av_log_set_level(verbose > 1 ? AV_LOG_INFO : AV_LOG_WARNING);
+}
+
+/* err = the formatted message, libav's reason for averr and its last log. */
+static void __attribute__((format(printf, 4, 5)))
+seterr(char *err, size_t errlen, int averr, const char *fmt, ...)
+{
+	char msg[AV_ERROR_MAX_STRING_SIZE];
+	va_list ap;
+	size_t n;
+
+	if (errlen == 0)
+		return;
+	msg[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	if (averr != 0 && av_strerror(averr, msg, sizeof(msg)) == 0) {
+		msg[0] = tolower((unsigned char)msg[0]);
+		snprintf(err + n, errlen - n, ": %s", msg);
+		n = strlen(err);
+	}
+	if (lasterr[0] != '\0' && strcmp(lasterr, msg) != 0)
+		snprintf(err + n, errlen - n, " (%s)", lasterr);
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* libav asks this while blocked: give up on stop or past the deadline. */
+static int
+interrupt_cb(void *opaque)
+{
+	struct p2pl_source *src = opaque;
+
+	if (src->stop != NULL && *src->stop)
+		return 1;
+	if (src->deadline != 0 && now_us() > src->deadline) {
+		src->timedout = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Read standard input, waking every 100 ms to look at stop. */
+static int
+stdin_read(void *opaque, uint8_t *buf, int len)
+{
+	struct p2pl_source *src = opaque;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	ssize_t n;
+
+	for (;;) {
+		if (interrupt_cb(src))
+			return AVERROR_EXIT;
+		if (poll(&pfd, 1, 100) == -1 && errno != EINTR)
+			return AVERROR(errno);
+		if (pfd.revents == 0)
+			continue;
+		n = read(STDIN_FILENO, buf, len);
+		if (n == 0)
+			return AVERROR_EOF;
+		if (n > 0)
+			break;
+		if (errno != EINTR && errno != EAGAIN)
+			return AVERROR(errno);
+	}
+	src->inbytes += n;
+	if (src->deadline != 0)
+		src->deadline = now_us() + src->cfg.rw_timeout_s * 1000000ULL;
+	return n;
+}
+
+/* Hand the chunk to the callback and start an empty one. */
+static void
+emit(struct p2pl_source *src)
+{
+	if (src->clen == 0)
+		return;
+	if (src->fn != NULL && !src->cbstop) {
+		if (src->fn(src->arg, src->chunk, src->clen, src->cflags) != 0)
+			src->cbstop = 1;
+		atomic_fetch_add(&src->bytes, src->clen);
+	}
+	src->clen = 0;
+}
+
+static void
+chunk_add(struct p2pl_source *src, const uint8_t *p)
+{
+	memcpy(src->chunk + src->clen, p, TS);
+	src->clen += TS;
+	if (src->clen + TS > src->cap)
+		emit(src);
+}
+
+/* One TS packet from the muxer: drop SDT/NIT, keep PAT/PMT, cut. */
+static void
+ts_packet(struct p2pl_source *src, const uint8_t *p)
+{
+	unsigned pid = (p[1] & 0x1f) << 8 | p[2];
+	int pusi = p[1] & 0x40;
+
+	if (pid == PID_SDT || pid == PID_NIT)
+		return;
+	if (pid == PID_PAT && pusi) {
+		memcpy(src->pat, p, TS);
+		src->havepat = 1;
+	} else if (pid == PID_PMT && pusi) {
+		memcpy(src->pmt, p, TS);
+		src->havepmt = 1;
+	}
+	if (src->clen == 0) {
+		src->cflags = src->want_join ? P2PL_CHUNK_JOIN : 0;
+		src->want_join = 0;
+		src->ct0 = now_us();
+		/* a join point starts with PAT and PMT, whatever the muxer did */
+		if (src->cflags & P2PL_CHUNK_JOIN && !(pid == PID_PAT && pusi) &&
+		    src->havepat && src->havepmt) {
+			chunk_add(src, src->pat);
+			chunk_add(src, src->pmt);
+		}
+	}
+	chunk_add(src, p);
+}
+
+/* The muxer's AVIO write callback: regroup the bytes into TS packets. */
+static int
+ts_write(void *opaque, wbuf_t *buf, int len)
+{
+	struct p2pl_source *src = opaque;
+	int left = len;
+	size_t n;
+
+	while (left > 0) {
+		n = TS - src->plen;
+		if (n > (size_t)left)
+			n = left;
+		memcpy(src->part + src->plen, buf, n);
+		src->plen += n;
+		buf += n;
+		left -= n;
+		if (src->plen == TS) {
+			src->plen = 0;
+			ts_packet(src, src->part);
+		}
+	}
+	return len;
+}
+
+static int
+open_failed(struct p2pl_source *src, const char *url, int ret, char *err,
+    size_t errlen)
+{
+	if (src->stop != NULL && *src->stop)
+		snprintf(err, errlen, "interrupted");
+	else if (src->timedout)
+		snprintf(err, errlen, "no input for %d s", src->cfg.rw_timeout_s);
+	else if (src->inpb != NULL && src->inbytes == 0)
+		snprintf(err, errlen, "input is empty");
+	else if (ret == AVERROR_INVALIDDATA)
+		snprintf(err, errlen, "no media stream found in input "
+		    "(format not recognised)");
+	else
+		seterr(err, errlen, ret, "cannot open %s", url);
+	return -1;
+}
+
+/* Open and probe the input quickly: about one second of it at most. */
+static int
+open_input(struct p2pl_source *src, const char *url, char *err, size_t errlen)
+{
+	AVDictionary *opt = NULL;
+	uint8_t *buf;
+	struct stat sb;
+	int ret;
+
+	if (strcmp(url, "-") == 0 || strcmp(url, "pipe:0") == 0) {
+		url = "pipe:0";
+		buf = av_malloc(IOBUF);
+		if (buf != NULL)
+			src->inpb = avio_alloc_context(buf, IOBUF, 0, src,
+			    stdin_read, NULL, NULL);
+		if (src->inpb == NULL) {
+			av_free(buf);
+			goto nomem;
+		}
+	} else if (strstr(url, "://") == NULL && stat(url, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size == 0) {
+		snprintf(err, errlen, "input is empty");
+		return -1;
+	}
+	if ((src->ic = avformat_alloc_context()) == NULL)
+		goto nomem;
+	src->ic->pb = src->inpb;
+	src->ic->interrupt_callback.callback = interrupt_cb;
+	src->ic->interrupt_callback.opaque = src;
+	av_dict_set(&opt, "analyzeduration", "1000000", 0);
+	av_dict_set(&opt, "probesize", "2000000", 0);
+	av_dict_set(&opt, "fpsprobesize", "0", 0);
+	if (src->cfg.rw_timeout_s > 0) {
+		av_dict_set_int(&opt, "rw_timeout",
+		    src->cfg.rw_timeout_s * 1000000LL, 0);
+		src->deadline = now_us() +
+		    (src->cfg.rw_timeout_s + 2) * 1000000ULL;
+	}
+	ret = avformat_open_input(&src->ic, url, NULL, &opt);
+	av_dict_free(&opt);
+	if (ret < 0)
+		return open_failed(src, url, ret, err, errlen);
+	ret = avformat_find_stream_info(src->ic, NULL);
+	src->deadline = 0;
+	if (ret < 0)
+		return open_failed(src, url, ret, err, errlen);
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int
+listed(enum AVCodecID id, const enum AVCodecID *list)
+{
+	for (; *list != AV_CODEC_ID_NONE; list++)
+		if (*list == id)
+			return 1;
+	return 0;
+}
+
+/* Choose the streams to carry; refuse audio or video MPEG-TS can't carry. */
+static int
+pick_streams(struct p2pl_source *src, char *err, size_t errlen)
+{
+	AVStream *st;
+	unsigned i, n = 0;
+	int type;
+
+	src->nmap = src->ic->nb_streams;
+	if ((src->map = calloc(src->nmap + 1, sizeof(*src->map))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < src->nmap; i++) {
+		st = src->ic->streams[i];
+		type = st->codecpar->codec_type;
+		src->map[i] = -1;
+		st->discard = AVDISCARD_ALL;
+		if (st->codecpar->codec_id == AV_CODEC_ID_NONE ||
+		    st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+			continue;
+		if (type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO) {
+			if (!listed(st->codecpar->codec_id, av_codecs)) {
+				snprintf(err, errlen, "codec %s cannot be "
+				    "carried in MPEG-TS",
+				    avcodec_get_name(st->codecpar->codec_id));
+				return -1;
+			}
+			if (type == AVMEDIA_TYPE_VIDEO && src->vidx < 0)
+				src->vidx = i;
+			if (type == AVMEDIA_TYPE_AUDIO && src->aidx < 0)
+				src->aidx = i;
+		} else if (!listed(st->codecpar->codec_id, other_codecs))
+			continue;
+		st->discard = AVDISCARD_DEFAULT;
+		src->map[i] = n++;
+	}
+	if (src->vidx < 0 && src->aidx < 0) {
+		snprintf(err, errlen, "no media stream found in input");
+		return -1;
+	}
+	return 0;
+}
+
+/* The mpegts muxer writing into ts_write(), holding nothing back. */
+static int
+open_output(struct p2pl_source *src, char *err, size_t errlen)
+{
+	AVDictionary *opt = NULL;
+	AVStream *ist, *ost;
+	uint8_t *buf;
+	unsigned i;
+	int ret;
+
+	ret = avformat_alloc_output_context2(&src->oc, NULL, "mpegts", NULL);
+	if (ret < 0) {
+		seterr(err, errlen, ret, "cannot make the mpegts muxer");
+		return -1;
+	}
+	if ((buf = av_malloc(IOBUF)) == NULL)
+		goto nomem;
+	src->oc->pb = avio_alloc_context(buf, IOBUF, 1, src, NULL, ts_write,
+	    NULL);
+	if (src->oc->pb == NULL) {
+		av_free(buf);
+		goto nomem;
+	}
+	src->oc->max_delay = 0;
+	for (i = 0; i < src->nmap; i++) {
+		if (src->map[i] < 0)
+			continue;
+		ist = src->ic->streams[i];
+		if ((ost = avformat_new_stream(src->oc, NULL)) == NULL)
+			goto nomem;
+		if (avcodec_parameters_copy(ost->codecpar, ist->codecpar) < 0)
+			goto nomem;
+		ost->codecpar->codec_tag = 0;
+		ost->time_base = ist->time_base;
+		ost->disposition = ist->disposition;
+		av_dict_copy(&ost->metadata, ist->metadata, 0);
+	}
+	src->last_dts = calloc(src->oc->nb_streams, sizeof(*src->last_dts));
+	if (src->last_dts == NULL)
+		goto nomem;
+	for (i = 0; i < src->oc->nb_streams; i++)
+		src->last_dts[i] = AV_NOPTS_VALUE;
+	av_dict_set(&opt, "pes_payload_size", "0", 0);
+	av_dict_set_int(&opt, "mpegts_pmt_start_pid", PID_PMT, 0);
+	ret = avformat_write_header(src->oc, &opt);
+	av_dict_free(&opt);
+	if (ret < 0) {
+		seterr(err, errlen, ret, "cannot start the mpegts muxer");
+		return -1;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static void
+describe(struct p2pl_source *src)
+{
+	AVCodecParameters *par;
+	size_t n = 0, size = sizeof(src->desc);
+	unsigned i;
+
+	for (i = 0; i < src->nmap && n < size; i++) {
+		if (src->map[i] < 0)
+			continue;
+		par = src->ic->streams[i]->codecpar;
+		snprintf(src->desc + n, size - n, "%s%s", n > 0 ? ", " : "",
+		    avcodec_get_name(par->codec_id));
+		n = strlen(src->desc);
+		if (par->codec_type == AVMEDIA_TYPE_VIDEO)
+			snprintf(src->desc + n, size - n, " %dx%d",
+			    par->width, par->height);
+		else if (par->codec_type == AVMEDIA_TYPE_AUDIO)
+			snprintf(src->desc + n, size - n, " %d Hz",
+			    par->sample_rate);
+		n = strlen(src->desc);
+	}
+}
+
+struct p2pl_source *
+p2pl_source_open(const char *url, const struct p2pl_source_cfg *cfg,
+    char *err, size_t errlen)
+{
+	struct p2pl_source *src;
+
+	pthread_once(&log_once, log_init);
+	lasterr[0] = '\0';
+	if (cfg->piece_size < 1024 || cfg->piece_size > 1 << 24) {
+		snprintf(err, errlen, "piece size %zu out of range",
+		    cfg->piece_size);
+		return NULL;
+	}
+	if ((src = calloc(1, sizeof(*src))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	src->cfg = *cfg;
+	src->cap = cfg->piece_size / TS * TS;
+	src->vidx = src->aidx = -1;
+	src->join_us = AV_NOPTS_VALUE;
+	src->want_join = 1;
+	if ((src->chunk = malloc(src->cap)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (open_input(src, url, err, errlen) == -1 ||
+	    pick_streams(src, err, errlen) == -1 ||
+	    open_output(src, err, errlen) == -1)
+		goto fail;
+	describe(src);
+	return src;
+fail:
+	p2pl_source_free(src);
+	return NULL;
+}
+
+/* Offset of the next start code 00 00 01 in p[i..len), or len. */
+static size_t
+startcode(const uint8_t *p, size_t len, size_t i)
+{
+	for (; i + 3 <= len; i++)
+		if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)
+			return i;
+	return len;
+}
+
+static int
+naltype(const uint8_t *p, size_t len, size_t i, int hevc)
+{
+	if (i + 3 >= len)
+		return -1;
+	return hevc ? (p[i + 3] >> 1) & 0x3f : p[i + 3] & 0x1f;
+}
+
+static int
+annexb(const uint8_t *p, size_t len)
+{
+	return p != NULL && len >= 4 && p[0] == 0 && p[1] == 0 &&
+	    (p[2] == 1 || (p[2] == 0 && p[3] == 1));
+}
+
+/*
+ * An H.264 or HEVC keyframe in Annex B form without a sequence parameter
+ * set gets the extradata (VPS/SPS/PPS) inserted after its access unit
+ * delimiter, so a decoder can start there.  MP4-style packets get theirs
+ * from the muxer's own h264_mp4toannexb or hevc_mp4toannexb filter.
+ */
+static int
+add_headers(const AVCodecParameters *par, AVPacket *pkt)
+{
+	int hevc = par->codec_id == AV_CODEC_ID_HEVC;
+	const uint8_t *p = pkt->data, *x = par->extradata;
+	size_t len = pkt->size, xlen = par->extradata_size, i, at = 0;
+	AVPacket *np;
+
+	if (!(pkt->flags & AV_PKT_FLAG_KEY) ||
+	    (par->codec_id != AV_CODEC_ID_H264 && !hevc) ||
+	    !annexb(x, xlen) || !annexb(p, len))
+		return 0;
+	for (i = startcode(p, len, 0); i < len; i = startcode(p, len, i + 3))
+		if (naltype(p, len, i, hevc) == (hevc ? 33 : 7))
+			return 0;
+	i = startcode(p, len, 0);
+	if (naltype(p, len, i, hevc) == (hevc ? 35 : 9))
+		at = startcode(p, len, i + 3);
+	if ((np = av_packet_alloc()) == NULL)
+		return -1;
+	if (av_new_packet(np, len + xlen) < 0 ||
+	    av_packet_copy_props(np, pkt) < 0) {
+		av_packet_free(&np);
+		return -1;
+	}
+	memcpy(np->data, p, at);
+	memcpy(np->data + at, x, xlen);
+	memcpy(np->data + at + xlen, p + at, len - at);
+	av_packet_unref(pkt);
+	av_packet_move_ref(pkt, np);
+	av_packet_free(&np);
+	return 0;
+}
+
+/* Fill in a missing pts or dts; 0 if pkt must be dropped. */
+static int
+check_ts(struct p2pl_source *src, int oi, AVPacket *pkt)
+{
+	if (pkt->dts == AV_NOPTS_VALUE)
+		pkt->dts = pkt->pts;
+	if (pkt->pts == AV_NOPTS_VALUE)
+		pkt->pts = pkt->dts;
+	if (pkt->dts == AV_NOPTS_VALUE || pkt->pts < pkt->dts)
+		return 0;
+	if (src->last_dts[oi] != AV_NOPTS_VALUE && pkt->dts <= src->last_dts[oi])
+		return 0;
+	return 1;
+}
+
+/* Whether pkt, from input stream si, starts a join point. */
+static int
+is_join(struct p2pl_source *src, int si, const AVPacket *pkt, AVRational tb)
+{
+	int64_t t;
+
+	if (src->vidx >= 0)
+		return si == src->vidx && pkt->flags & AV_PKT_FLAG_KEY;
+	if (si != src->aidx)
+		return 0;
+	t = av_rescale_q(pkt->dts, tb, AV_TIME_BASE_Q);
+	if (src->join_us != AV_NOPTS_VALUE && t - src->join_us < AUDIO_JOIN_US)
+		return 0;
+	src->join_us = t;
+	return 1;
+}
+
+/* Remux one input packet, cutting before it if it is a join point. */
+static int
+put_packet(struct p2pl_source *src, AVPacket *pkt, char *err, size_t errlen)
+{
+	int si = pkt->stream_index, oi, join, ret;
+	AVStream *ost;
+
+	if (si < 0 || (unsigned)si >= src->nmap || src->map[si] < 0)
+		return 0;
+	oi = src->map[si];
+	ost = src->oc->streams[oi];
+	av_packet_rescale_ts(pkt, src->ic->streams[si]->time_base,
+	    ost->time_base);
+	pkt->stream_index = oi;
+	pkt->pos = -1;
+	if (!check_ts(src, oi, pkt))
+		return 0;
+	join = is_join(src, si, pkt, ost->time_base);
+	if (!src->started) {
+		if (!join && ++src->dropped < PREROLL_MAX)
+			return 0;
+		src->started = 1;
+	}
+	if (join) {
+		emit(src);
+		src->want_join = 1;
+		av_opt_set(src->oc->priv_data, "mpegts_flags",
+		    "+resend_headers", 0);
+	}
+	if (add_headers(ost->codecpar, pkt) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	src->last_dts[oi] = pkt->dts;
+	ret = av_write_frame(src->oc, pkt);
+	if (ret >= 0)
+		ret = av_write_frame(src->oc, NULL);	/* flush audio */
+	avio_flush(src->oc->pb);
+	if (ret < 0) {
+		seterr(err, errlen, ret, "cannot remux a %s packet",
+		    avcodec_get_name(ost->codecpar->codec_id));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+read_failed(struct p2pl_source *src, int ret, char *err, size_t errlen)
+{
+	if (src->stop != NULL && *src->stop)
+		return 0;
+	if (src->timedout)
+		snprintf(err, errlen, "input timed out after %d s",
+		    src->cfg.rw_timeout_s);
+	else
+		seterr(err, errlen, ret, "cannot read input");
+	return -1;
+}
+
+/* End of input: flush the muxer and emit the last, partial chunk. */
+static int
+finish(struct p2pl_source *src, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = av_write_trailer(src->oc);
+	avio_flush(src->oc->pb);
+	if (ret < 0) {
+		seterr(err, errlen, ret, "cannot finish the mpegts muxer");
+		return -1;
+	}
+	emit(src);
+	return 0;
+}
+
+int
+p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
+    volatile int *stop, char *err, size_t errlen)
+{
+	AVPacket *pkt;
+	int ret, rc = -1;
+
+	lasterr[0] = '\0';
+	src->fn = fn;
+	src->arg = arg;
+	src->stop = stop;
+	src->timedout = 0;
+	if ((pkt = av_packet_alloc()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	atomic_store(&src->t0, now_us());
+	if (src->clen > 0)
+		src->ct0 = now_us();
+	for (;;) {
+		if (stop != NULL && *stop) {
+			rc = 0;
+			break;
+		}
+		if (src->cfg.rw_timeout_s > 0)
+			src->deadline = now_us() +
+			    src->cfg.rw_timeout_s * 1000000ULL;
+		ret = av_read_frame(src->ic, pkt);
+		src->deadline = 0;
+		if (ret == AVERROR(EAGAIN))
+			continue;
+		if (ret == AVERROR_EOF) {
+			rc = finish(src, err, errlen);
+			break;
+		}
+		if (ret < 0) {
+			rc = read_failed(src, ret, err, errlen);
+			break;
+		}
+		ret = put_packet(src, pkt, err, errlen);
+		av_packet_unref(pkt);
+		if (ret == -1)
+			break;
+		if (src->clen > 0 && now_us() - src->ct0 >= src->cfg.piece_us)
+			emit(src);
+		if (src->cbstop)
+			break;
+	}
+	if (src->cbstop) {
+		snprintf(err, errlen, "stopped by the chunk callback");
+		rc = -1;
+	}
+	av_packet_free(&pkt);
+	return rc;
+}
+
+uint64_t
+p2pl_source_bitrate(const struct p2pl_source *src)
+{
+	uint64_t t0 = atomic_load(&src->t0), bytes = atomic_load(&src->bytes);
+	uint64_t dt;
+
+	if (t0 == 0 || bytes == 0)
+		return 0;
+	dt = now_us() - t0;
+	if (dt == 0)
+		return 0;
+	return (uint64_t)((double)bytes * 8 * 1e6 / (double)dt);
+}
+
+const char *
+p2pl_source_describe(const struct p2pl_source *src)
+{
+	return src->desc;
+}
+
+static void
+free_avio(AVIOContext **pb)
+{
+	if (*pb == NULL)
+		return;
+	av_freep(&(*pb)->buffer);
+	avio_context_free(pb);
+}
+
+void
+p2pl_source_free(struct p2pl_source *src)
+{
+	if (src == NULL)
+		return;
+	avformat_close_input(&src->ic);
+	if (src->oc != NULL) {
+		free_avio(&src->oc->pb);
+		avformat_free_context(src->oc);
+	}
+	free_avio(&src->inpb);
+	free(src->last_dts);
+	free(src->map);
+	free(src->chunk);
+	free(src);
+}

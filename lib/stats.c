@@ -1,0 +1,117 @@
+/* stats.c - delay histograms and JSON stats lines. */
+#include "stats.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+p2pl_hist_add(struct p2pl_hist *h, int64_t us)
+{
+	int64_t b = us < 0 ? 0 : us / 1000;
+
+	if (b >= P2PL_HIST_BINS)
+		b = P2PL_HIST_BINS - 1;
+	h->bins[b]++;
+	h->n++;
+}
+
+double
+p2pl_hist_quantile(const struct p2pl_hist *h, double q)
+{
+	uint64_t want, seen = 0;
+	int i;
+
+	if (h->n == 0)
+		return -1;
+	want = (uint64_t)(q * (double)h->n);
+	if (want >= h->n)
+		want = h->n - 1;
+	for (i = 0; i < P2PL_HIST_BINS; i++) {
+		seen += h->bins[i];
+		if (seen > want)
+			break;
+	}
+	/* the bin's upper edge: a delay is never reported below itself */
+	return (i + 1) / 1000.0;
+}
+
+void
+p2pl_hist_reset(struct p2pl_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+static void
+put(struct p2pl_json *j, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (j->len >= j->cap)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(j->buf + j->len, j->cap - j->len, fmt, ap);
+	va_end(ap);
+	j->len = r < 0 ? j->cap : j->len + (size_t)r;
+}
+
+static void
+key(struct p2pl_json *j, const char *k)
+{
+	put(j, "%s\"%s\":", j->first ? "" : ",", k);
+	j->first = 0;
+}
+
+void
+p2pl_json_open(struct p2pl_json *j, char *buf, size_t cap)
+{
+	j->buf = buf;
+	j->cap = cap;
+	j->len = 0;
+	j->first = 1;
+	put(j, "{");
+}
+
+void
+p2pl_json_u64(struct p2pl_json *j, const char *k, uint64_t v)
+{
+	key(j, k);
+	put(j, "%llu", (unsigned long long)v);
+}
+
+void
+p2pl_json_num(struct p2pl_json *j, const char *k, double v)
+{
+	key(j, k);
+	if (v < 0)
+		put(j, "null");
+	else
+		put(j, "%.4f", v);
+}
+
+void
+p2pl_json_str(struct p2pl_json *j, const char *k, const char *v)
+{
+	key(j, k);
+	put(j, "\"");
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (c == '"' || c == '\\')
+			put(j, "\\%c", c);
+		else if (c < 0x20)
+			put(j, "\\u%04x", c);
+		else
+			put(j, "%c", c);
+	}
+	put(j, "\"");
+}
+
+long
+p2pl_json_close(struct p2pl_json *j)
+{
+	put(j, "}");
+	if (j->len >= j->cap)
+		return -1;
+	return (long)j->len;
+}

@@ -1,0 +1,41 @@
+/*
+ * stats.h - delay histograms and the stats line writer.
+ *
+ * A histogram counts delays in 1 ms bins up to 30 s (larger ones land in
+ * the last bin) and answers quantiles.  p2pl_stats_line() formats one
+ * JSON object (no newline) as documented in p2pl(7), "STATS LINES".
+ */
+#ifndef P2PL_STATS_H
+#define P2PL_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define P2PL_HIST_BINS 30001
+
+struct p2pl_hist {
+	uint64_t n;
+	uint32_t bins[P2PL_HIST_BINS];
+};
+
+void p2pl_hist_add(struct p2pl_hist *h, int64_t us);
+/* Quantile q (0..1) in seconds; -1 when empty. */
+double p2pl_hist_quantile(const struct p2pl_hist *h, double q);
+void p2pl_hist_reset(struct p2pl_hist *h);
+
+/* A growing JSON object: open, add fields, close. */
+struct p2pl_json {
+	char *buf;
+	size_t len, cap;
+	int first;
+};
+
+void p2pl_json_open(struct p2pl_json *j, char *buf, size_t cap);
+void p2pl_json_u64(struct p2pl_json *j, const char *k, uint64_t v);
+void p2pl_json_num(struct p2pl_json *j, const char *k, double v);
+/* v is written with JSON escaping. */
+void p2pl_json_str(struct p2pl_json *j, const char *k, const char *v);
+/* Closes the object; returns its length or -1 if it did not fit. */
+long p2pl_json_close(struct p2pl_json *j);
+
+#endif
