@@ -16,6 +16,8 @@ CMDS     = p2pl-publish p2pl-fetch
 BINS     = $(CMDS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
@@ -23,7 +25,7 @@ FUZZ_SECONDS ?= 60
 .PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall
 .SECONDARY:
 
-all: $(BINS) $(UNITS)
+all: $(BINS) $(UNITS) $(TOOLS)
 
 deps:
 	@sh contrib/install-deps.sh
@@ -40,6 +42,10 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/libp2pl.a lib/*.h
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libp2pl.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 

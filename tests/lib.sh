@@ -1,0 +1,99 @@
+# tests/lib.sh - shared set-up for the shell tests: sourced, not run.
+# Each test gets a scratch directory $T, the programs from $P2PL_BIN, and
+# helpers that start a live ffmpeg test pattern, publishers and viewers on
+# loopback.  Every process started here is killed when the test exits.
+
+set -eu
+: "${P2PL_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
+TOOLS=$(dirname "$P2PL_BIN")/tools
+PATH=$P2PL_BIN:$PATH
+T=$(mktemp -d "${TMPDIR:-/tmp}/p2pl-test.XXXXXX")
+PIDS=
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	sleep 0.2
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+
+# camera NAME: a live test pattern (H.264 + AAC in MPEG-TS) into fifo $T/NAME.ts
+camera() {
+	mkfifo "$T/$1.ts"
+	ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=320x240:rate=25 \
+	    -f lavfi -i sine=frequency=440 -c:v libx264 -preset ultrafast \
+	    -tune zerolatency -g 25 -b:v 400k -c:a aac -f mpegts -y "$T/$1.ts" \
+	    2>"$T/$1.ffmpeg.err" &
+	PIDS="$PIDS $!"
+	CAMERA_PID=$!
+}
+
+# publish NAME KEY [ARGS...]: publisher fed by camera NAME; sets PUB_PID
+# and URI (waits for the URI line).
+publish() {
+	name=$1 key=$2
+	shift 2
+	p2pl-publish -k "$T/$key" -l 127.0.0.1:0 --stats "$T/$name.pub.stats" \
+	    "$@" <"$T/$name.ts" >"$T/$name.uri" 2>"$T/$name.pub.err" &
+	PUB_PID=$!
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$T/$name.uri" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "no uri from publisher: $(cat "$T/$name.pub.err")"
+		sleep 0.1
+	done
+	URI=$(head -n 1 "$T/$name.uri")
+}
+
+# viewer NAME [ARGS...] URI: p2pl-fetch into $T/NAME.out in the background
+viewer() {
+	name=$1
+	shift
+	p2pl-fetch --stats "$T/$name.stats" "$@" >"$T/$name.out" \
+	    2>"$T/$name.err" &
+	PIDS="$PIDS $!"
+	VIEWER_PID=$!
+}
+
+# stop PID: SIGTERM and wait; fails if it does not exit 0
+stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	rc=0
+	wait "$1" || rc=$?
+	[ $rc -eq 0 ] || fail "process $1 exited $rc"
+}
+
+# decodes FILE: the whole file decodes with no error at all
+decodes() {
+	[ -s "$1" ] || fail "$1 is empty"
+	if ! ffmpeg -nostdin -v error -xerror -i "$1" -f null - 2>"$1.decode" ||
+	    [ -s "$1.decode" ]; then
+		fail "$1 does not decode: $(head -c 500 "$1.decode")"
+	fi
+}
+
+# last_stat FILE FIELD: FIELD of the last stats line
+last_stat() {
+	tail -n 1 "$1" | sed -n "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+size_of() { wc -c <"$1" | tr -d ' '; }

@@ -1,0 +1,130 @@
+/*
+ * mitm - a hostile p2pl peer for tests: relays one downstream connection
+ * to an upstream peer and back, and flips one payload byte of the Nth
+ * PIECE message it passes downstream.  The forged payload is saved to a
+ * file so a test can check that none of it reaches a viewer's stdout.
+ *
+ * usage: mitm LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N FORGED_FILE
+ * Prints "listening" on stdout once it accepts connections.
+ */
+#include "util.h"
+#include "wire.h"
+#include "piece.h"
+
+#include <arpa/inet.h>
+#include <err.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static uint8_t down[4 * P2PL_MSG_MAX];
+static size_t downlen;
+
+static int
+tcp(int listen_port, const char *host, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	sa.sin_port = htons((uint16_t)(listen_port ? listen_port : port));
+	inet_pton(AF_INET, listen_port ? "127.0.0.1" : host, &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (listen_port) {
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+		    listen(fd, 4) == -1)
+			err(1, "listen %d", listen_port);
+	} else if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		err(1, "connect %s:%d", host, port);
+	return fd;
+}
+
+static void
+writeall(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) <= 0)
+			exit(0);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Pass whole messages downstream, forging the nth piece. */
+static void
+pass_down(int to, long *pieces, long nth, const char *forged)
+{
+	const uint8_t *body;
+	size_t len, off = 0;
+	uint8_t type;
+	long r;
+	FILE *f;
+
+	while ((r = p2pl_wire_next(down + off, downlen - off, &type, &body,
+	    &len, NULL, 0)) > 0) {
+		if (type == P2PL_MSG_PIECE && ++*pieces == nth) {
+			uint8_t *payload = (uint8_t *)body + P2PL_PIECE_HDR;
+			size_t plen = len - P2PL_PIECE_HDR - P2PL_SIGLEN;
+			payload[plen / 2] ^= 0x01;
+			if ((f = fopen(forged, "wb")) == NULL ||
+			    fwrite(payload, 1, plen, f) != plen || fclose(f))
+				err(1, "%s", forged);
+			fprintf(stderr, "mitm: forged piece %llu (%zu bytes)\n",
+			    (unsigned long long)p2pl_get64(body + 8), plen);
+		}
+		writeall(to, down + off, (size_t)r);
+		off += (size_t)r;
+	}
+	if (r < 0)
+		errx(1, "upstream sent a bad message");
+	memmove(down, down + off, downlen - off);
+	downlen -= off;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pollfd pfd[2];
+	uint8_t buf[65536];
+	long pieces = 0, nth;
+	int lfd, dfd, ufd;
+	ssize_t n;
+
+	if (argc != 6)
+		errx(2, "usage: mitm LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N "
+		    "FORGED_FILE");
+	signal(SIGPIPE, SIG_IGN);
+	nth = atol(argv[4]);
+	lfd = tcp(atoi(argv[1]), NULL, 0);
+	printf("listening\n");
+	fflush(stdout);
+	if ((dfd = accept(lfd, NULL, NULL)) == -1)
+		err(1, "accept");
+	ufd = tcp(0, argv[2], atoi(argv[3]));
+	pfd[0] = (struct pollfd){ .fd = dfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = ufd, .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1)
+			err(1, "poll");
+		if (pfd[0].revents) {
+			if ((n = read(dfd, buf, sizeof(buf))) <= 0)
+				return 0;
+			writeall(ufd, buf, (size_t)n);
+		}
+		if (pfd[1].revents) {
+			n = read(ufd, down + downlen, sizeof(down) - downlen);
+			if (n <= 0)
+				return 0;
+			downlen += (size_t)n;
+			pass_down(dfd, &pieces, nth, argv[5]);
+		}
+	}
+}
