@@ -22,6 +22,7 @@ struct p2pl_peer {
 	int subscribed;
 	int wait_join;		/* start at the next join point */
 	uint64_t send_next;	/* next sequence to push */
+	uint64_t latency;	/* theirs: older pieces are not sent, µs */
 	uint64_t born, last_rx, last_ping, rtt;
 	uint64_t pieces_in, pieces_out;
 	char err[P2PL_ERRLEN];
@@ -194,6 +195,10 @@ peer_push_one(struct p2pl_peer *p, uint64_t now)
 	if (h != NULL && n->have_join && pc->seq < n->last_join &&
 	    pc->stamp + n->cfg.window / 2 < h->stamp)
 		pc = ring_get(n, n->last_join);
+	/* nothing past the subscriber's deadline: skip to fresh pieces */
+	while (pc != NULL && h != NULL && p->latency > 0 &&
+	    pc->stamp + p->latency < h->stamp)
+		pc = ring_next(n, pc->seq + 1);
 	if (pc == NULL)
 		return 0;
 	peer_send(p, pc->msg, pc->msglen, pc);
@@ -278,7 +283,7 @@ static int
 on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len)
 {
 	struct p2pl_node *n = p->node;
-	uint8_t msg[P2PL_MSG_HDR + 8];
+	uint8_t msg[P2PL_MSG_HDR + P2PL_SUBSCRIBE_LEN];
 	uint64_t from = 0;
 
 	if (p->state != PEER_HELLO) {
@@ -303,17 +308,24 @@ on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len)
 			from = n->play_next;
 		else if (!n->cfg.play && n->have_any)
 			from = n->head + 1;
-		peer_send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_SUBSCRIBE, from),
-		    NULL);
+		peer_send(p, msg, p2pl_wire_subscribe(msg, from,
+		    (uint32_t)(n->cfg.latency / 1000)), NULL);
 	}
 	return 0;
 }
 
-static void
-on_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now)
+static int
+on_subscribe(struct p2pl_peer *p, const uint8_t *body, size_t len,
+    uint64_t now)
 {
 	struct p2pl_node *n = p->node;
+	uint32_t latency_ms;
+	uint64_t from;
 
+	if (p2pl_wire_parse_subscribe(body, len, &from, &latency_ms, p->err,
+	    sizeof(p->err)) == -1)
+		return -1;
+	p->latency = (uint64_t)latency_ms * 1000;
 	p->subscribed = 1;
 	p->wait_join = 0;
 	if (from != 0)
@@ -323,6 +335,7 @@ on_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now)
 	else
 		p->wait_join = 1;
 	p2pl_node_flush(n, now);
+	return 0;
 }
 
 static int
@@ -371,6 +384,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 	case P2PL_MSG_PIECE:
 		return on_piece(p, body, len, now);
 	case P2PL_MSG_SUBSCRIBE:
+		return on_subscribe(p, body, len, now);
 	case P2PL_MSG_HAVE:
 	case P2PL_MSG_REQUEST:
 	case P2PL_MSG_PING:
@@ -382,9 +396,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 	default:
 		return 0;	/* unknown types are for later versions */
 	}
-	if (type == P2PL_MSG_SUBSCRIBE)
-		on_subscribe(p, v, now);
-	else if (type == P2PL_MSG_REQUEST &&
+	if (type == P2PL_MSG_REQUEST &&
 	    (pc = ring_get(p->node, v)) != NULL)
 		peer_send(p, pc->msg, pc->msglen, pc);
 	else if (type == P2PL_MSG_PING)

@@ -22,10 +22,8 @@
 #include <unistd.h>
 
 #define TS		188
-#define PID_PAT		0x0000
 #define PID_NIT		0x0010
 #define PID_SDT		0x0011
-#define PID_PMT		0x1000	/* mpegts_pmt_start_pid, set below */
 #define AUDIO_JOIN_US	1000000	/* join points without video */
 #define PREROLL_MAX	10000	/* packets dropped waiting for a keyframe */
 #define IOBUF		65536
@@ -54,6 +52,7 @@ struct p2pl_source {
 	unsigned dropped;		/* packets dropped before it */
 	int want_join;			/* the next chunk is a join point */
 	volatile int *stop;
+	pthread_t thread;		/* running p2pl_source_run() */
 	uint64_t deadline;		/* monotonic µs, 0 = none */
 	int timedout;
 	p2pl_chunk_fn fn;
@@ -65,8 +64,6 @@ struct p2pl_source {
 	size_t clen;
 	unsigned cflags;
 	uint64_t ct0;			/* when the chunk's first byte came */
-	uint8_t pat[TS], pmt[TS];	/* the latest ones, for join points */
-	int havepat, havepmt;
 	_Atomic uint64_t bytes;		/* emitted */
 	_Atomic uint64_t t0;		/* run start, monotonic µs */
 	char desc[256];
@@ -157,33 +154,51 @@ now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* libav asks this while blocked: give up on stop or past the deadline. */
+static void emit(struct p2pl_source *);
+
+/*
+ * libav calls this while it waits for input: end a chunk that has grown
+ * too old, and give up on stop or past the deadline.
+ */
 static int
 interrupt_cb(void *opaque)
 {
 	struct p2pl_source *src = opaque;
+	uint64_t now = now_us();
 
+	if (src->clen > 0 && src->fn != NULL &&
+	    now - src->ct0 >= src->cfg.piece_us &&
+	    pthread_equal(src->thread, pthread_self()))
+		emit(src);
 	if (src->stop != NULL && *src->stop)
 		return 1;
-	if (src->deadline != 0 && now_us() > src->deadline) {
+	if (src->deadline != 0 && now > src->deadline) {
 		src->timedout = 1;
 		return 1;
 	}
 	return 0;
 }
 
-/* Read standard input, waking every 100 ms to look at stop. */
+/* Read standard input, waking to look at stop and the chunk's age. */
 static int
 stdin_read(void *opaque, uint8_t *buf, int len)
 {
 	struct p2pl_source *src = opaque;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	uint64_t age;
 	ssize_t n;
+	int ms;
 
 	for (;;) {
 		if (interrupt_cb(src))
 			return AVERROR_EXIT;
-		if (poll(&pfd, 1, 100) == -1 && errno != EINTR)
+		ms = 100;
+		if (src->clen > 0 && src->fn != NULL) {
+			age = now_us() - src->ct0;
+			if (age + 100000 > src->cfg.piece_us)
+				ms = (src->cfg.piece_us - age) / 1000 + 1;
+		}
+		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
 			return AVERROR(errno);
 		if (pfd.revents == 0)
 			continue;
@@ -215,84 +230,56 @@ emit(struct p2pl_source *src)
 	src->clen = 0;
 }
 
-static void
-chunk_add(struct p2pl_source *src, const uint8_t *p)
-{
-	memcpy(src->chunk + src->clen, p, TS);
-	src->clen += TS;
-	if (src->clen + TS > src->cap)
-		emit(src);
-}
-
-/* One TS packet from the muxer: drop SDT/NIT, keep PAT/PMT, cut. */
-static void
-ts_packet(struct p2pl_source *src, const uint8_t *p)
-{
-	unsigned pid = (p[1] & 0x1f) << 8 | p[2];
-	int pusi = p[1] & 0x40;
-
-	if (pid == PID_SDT || pid == PID_NIT)
-		return;
-	if (pid == PID_PAT && pusi) {
-		memcpy(src->pat, p, TS);
-		src->havepat = 1;
-	} else if (pid == PID_PMT && pusi) {
-		memcpy(src->pmt, p, TS);
-		src->havepmt = 1;
-	}
-	if (src->clen == 0) {
-		src->cflags = src->want_join ? P2PL_CHUNK_JOIN : 0;
-		src->want_join = 0;
-		src->ct0 = now_us();
-		/* a join point starts with PAT and PMT, whatever the muxer did */
-		if (src->cflags & P2PL_CHUNK_JOIN && !(pid == PID_PAT && pusi) &&
-		    src->havepat && src->havepmt) {
-			chunk_add(src, src->pat);
-			chunk_add(src, src->pmt);
-		}
-	}
-	chunk_add(src, p);
-}
-
-/* The muxer's AVIO write callback: regroup the bytes into TS packets. */
+/*
+ * The muxer's AVIO write callback: regroup the bytes into TS packets and
+ * add them to the chunk.  SDT and NIT are left out: they would come
+ * before the PAT that resend_headers puts at each join point.
+ */
 static int
 ts_write(void *opaque, wbuf_t *buf, int len)
 {
 	struct p2pl_source *src = opaque;
-	int left = len;
-	size_t n;
+	unsigned pid, i;
 
-	while (left > 0) {
-		n = TS - src->plen;
-		if (n > (size_t)left)
-			n = left;
-		memcpy(src->part + src->plen, buf, n);
-		src->plen += n;
-		buf += n;
-		left -= n;
-		if (src->plen == TS) {
-			src->plen = 0;
-			ts_packet(src, src->part);
+	for (i = 0; i < (unsigned)len; i++) {
+		src->part[src->plen++] = buf[i];
+		if (src->plen < TS)
+			continue;
+		src->plen = 0;
+		pid = (src->part[1] & 0x1f) << 8 | src->part[2];
+		if (pid == PID_SDT || pid == PID_NIT)
+			continue;
+		if (src->clen == 0) {
+			src->cflags = src->want_join ? P2PL_CHUNK_JOIN : 0;
+			src->want_join = 0;
+			src->ct0 = now_us();
 		}
+		memcpy(src->chunk + src->clen, src->part, TS);
+		src->clen += TS;
+		if (src->clen + TS > src->cap)
+			emit(src);
 	}
 	return len;
 }
 
+/* Explain why opening or reading the input failed. */
 static int
-open_failed(struct p2pl_source *src, const char *url, int ret, char *err,
+input_err(struct p2pl_source *src, const char *url, int ret, char *err,
     size_t errlen)
 {
 	if (src->stop != NULL && *src->stop)
 		snprintf(err, errlen, "interrupted");
 	else if (src->timedout)
-		snprintf(err, errlen, "no input for %d s", src->cfg.rw_timeout_s);
+		snprintf(err, errlen, "input timed out after %d s",
+		    src->cfg.rw_timeout_s);
 	else if (src->inpb != NULL && src->inbytes == 0)
 		snprintf(err, errlen, "input is empty");
-	else if (ret == AVERROR_INVALIDDATA)
+	else if (ret == AVERROR_INVALIDDATA && url != NULL)
 		snprintf(err, errlen, "no media stream found in input "
 		    "(format not recognised)");
 	else
-		seterr(err, errlen, ret, "cannot open %s", url);
+		seterr(err, errlen, ret, "cannot %s %s", url ? "open" : "read",
+		    url ? url : "input");
 	return -1;
 }
 
@@ -337,11 +324,11 @@ open_input(struct p2pl_source *src, const char *url, char *err, size_t errlen)
 	ret = avformat_open_input(&src->ic, url, NULL, &opt);
 	av_dict_free(&opt);
 	if (ret < 0)
-		return open_failed(src, url, ret, err, errlen);
+		return input_err(src, url, ret, err, errlen);
 	ret = avformat_find_stream_info(src->ic, NULL);
 	src->deadline = 0;
 	if (ret < 0)
-		return open_failed(src, url, ret, err, errlen);
+		return input_err(src, url, ret, err, errlen);
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
@@ -444,7 +431,6 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 	for (i = 0; i < src->oc->nb_streams; i++)
 		src->last_dts[i] = AV_NOPTS_VALUE;
 	av_dict_set(&opt, "pes_payload_size", "0", 0);
-	av_dict_set_int(&opt, "mpegts_pmt_start_pid", PID_PMT, 0);
 	ret = avformat_write_header(src->oc, &opt);
 	av_dict_free(&opt);
 	if (ret < 0) {
@@ -661,19 +647,6 @@ put_packet(struct p2pl_source *src, AVPacket *pkt, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-read_failed(struct p2pl_source *src, int ret, char *err, size_t errlen)
-{
-	if (src->stop != NULL && *src->stop)
-		return 0;
-	if (src->timedout)
-		snprintf(err, errlen, "input timed out after %d s",
-		    src->cfg.rw_timeout_s);
-	else
-		seterr(err, errlen, ret, "cannot read input");
-	return -1;
-}
-
 /* End of input: flush the muxer and emit the last, partial chunk. */
 static int
 finish(struct p2pl_source *src, char *err, size_t errlen)
@@ -701,6 +674,7 @@ p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
 	src->fn = fn;
 	src->arg = arg;
 	src->stop = stop;
+	src->thread = pthread_self();
 	src->timedout = 0;
 	if ((pkt = av_packet_alloc()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -726,7 +700,8 @@ p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
 			break;
 		}
 		if (ret < 0) {
-			rc = read_failed(src, ret, err, errlen);
+			rc = stop != NULL && *stop ? 0 :
+			    input_err(src, NULL, ret, err, errlen);
 			break;
 		}
 		ret = put_packet(src, pkt, err, errlen);
@@ -769,9 +744,8 @@ p2pl_source_describe(const struct p2pl_source *src)
 static void
 free_avio(AVIOContext **pb)
 {
-	if (*pb == NULL)
-		return;
-	av_freep(&(*pb)->buffer);
+	if (*pb != NULL)
+		av_freep(&(*pb)->buffer);
 	avio_context_free(pb);
 }
 

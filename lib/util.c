@@ -199,7 +199,8 @@ p2pl_addr_parse(const char *s, const char *defhost, int allow_zero,
 		port = s;
 	} else
 		goto bad;
-	if (hlen == 0 || hlen >= sizeof(a->host))
+	/* an empty host is only the default's: listen on every address */
+	if ((hlen == 0 && host != defhost) || hlen >= sizeof(a->host))
 		goto bad;
 	for (size_t i = 0; i < hlen; i++)
 		if (!isalnum((unsigned char)host[i]) &&

@@ -112,3 +112,26 @@ p2pl_wire_parse_u64(const uint8_t *body, size_t n, uint64_t *v, char *err,
 	*v = p2pl_get64(body);
 	return 0;
 }
+
+size_t
+p2pl_wire_subscribe(uint8_t *out, uint64_t from, uint32_t latency_ms)
+{
+	p2pl_wire_header(out, P2PL_MSG_SUBSCRIBE, P2PL_SUBSCRIBE_LEN);
+	p2pl_put64(out + P2PL_MSG_HDR, from);
+	p2pl_put32(out + P2PL_MSG_HDR + 8, latency_ms);
+	return P2PL_MSG_HDR + P2PL_SUBSCRIBE_LEN;
+}
+
+int
+p2pl_wire_parse_subscribe(const uint8_t *body, size_t n, uint64_t *from,
+    uint32_t *latency_ms, char *err, size_t errlen)
+{
+	if (n != P2PL_SUBSCRIBE_LEN) {
+		p2pl_seterr(err, errlen, "subscribe of %zu bytes, want %d", n,
+		    P2PL_SUBSCRIBE_LEN);
+		return -1;
+	}
+	*from = p2pl_get64(body);
+	*latency_ms = p2pl_get32(body + 8);
+	return 0;
+}

@@ -59,7 +59,17 @@ int p2pl_wire_parse_hello(const uint8_t *body, size_t n, struct p2pl_hello *h,
 /* True when the first bytes of a connection can still become a HELLO. */
 int p2pl_wire_looks_like_hello(const uint8_t *buf, size_t n);
 
-/* Messages whose body is one u64: SUBSCRIBE, HAVE, REQUEST, PING, PONG. */
+/*
+ * SUBSCRIBE: u64 first sequence wanted (0: the newest join point), u32
+ * the subscriber's latency in milliseconds (0: none); pieces older than
+ * that behind the newest are not sent to it.
+ */
+#define P2PL_SUBSCRIBE_LEN 12
+size_t p2pl_wire_subscribe(uint8_t *out, uint64_t from, uint32_t latency_ms);
+int p2pl_wire_parse_subscribe(const uint8_t *body, size_t n, uint64_t *from,
+    uint32_t *latency_ms, char *err, size_t errlen);
+
+/* Messages whose body is one u64: HAVE, REQUEST, PING, PONG. */
 size_t p2pl_wire_u64(uint8_t *out, uint8_t type, uint64_t v);
 int p2pl_wire_parse_u64(const uint8_t *body, size_t n, uint64_t *v,
     char *err, size_t errlen);

@@ -1,10 +1,10 @@
 /*
  * fuzz-piece.c - p2pl_piece_verify.  The first byte picks a mode:
  *   even: verify the rest as a PIECE body against a fixed key;
- *   odd:  bytes 1-5 pick a bit and the flags, the rest is a payload; sign it with
- *         p2pl_piece_make, check it verifies, flip the bit anywhere in the
- *         PIECE body (header, payload or signature) and check that it no
- *         longer verifies.
+ *   odd:  bytes 1-5 pick a bit and the flags, the rest is a payload;
+ *         sign it with p2pl_piece_make, check that it verifies, flip the
+ *         bit anywhere in the PIECE body (header, payload or signature)
+ *         and check that it no longer verifies.
  */
 #include "piece.h"
 #include "util.h"
