@@ -28,13 +28,13 @@ struct fetch {
 };
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: p2pl-fetch [-qv] [--frames] [-l [HOST:]PORT] [-u RATE] "
 	    "[--latency SECONDS]\n"
 	    "                  [--stats FILE|-] [--timeout SECONDS] URI\n");
-	exit(EXIT_USAGE);
+	exit(status);
 }
 
 static void
@@ -242,14 +242,17 @@ main(int argc, char *argv[])
 		case 'v':
 			p2pl_verbosity++;
 			break;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		usage();
+		usage(EXIT_USAGE);
 	if (p2pl_uri_parse(argv[0], &u, err, sizeof(err)) == -1) {
 		fprintf(stderr, "p2pl-fetch: %s\n", err);
 		return EXIT_USAGE;
@@ -258,7 +261,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "p2pl-fetch: uri names no peer to connect to\n");
 		return EXIT_USAGE;
 	}
-	if (isatty(STDOUT_FILENO) && !frames) {
+	if (isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "p2pl-fetch: stdout is a terminal; pipe it "
 		    "into a player, e.g. | mpv -\n");
 		return EXIT_USAGE;

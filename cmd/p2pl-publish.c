@@ -36,20 +36,21 @@ struct publish {
 	char keystr[P2PL_KEY_B32LEN + 1];
 	int pipe[2];		/* source thread -> loop: piece pointers */
 	volatile int stop;
-	uint64_t seq;
+	uint64_t seq;		/* the source thread's */
+	uint64_t pieces;	/* pieces the loop took */
 	int status, eof;
 	char err[P2PL_ERRLEN];	/* the source thread's error */
 };
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: p2pl-publish -k KEYFILE [-qv] [-a HOST[:PORT]] "
 	    "[-l [HOST:]PORT] [-o FILE|-]\n"
 	    "                    [-u RATE] [--piece-size BYTES] "
 	    "[--piece-ms MS] [--stats FILE|-] [INPUT]\n");
-	exit(EXIT_USAGE);
+	exit(status);
 }
 
 /* Source thread: sign each chunk and pass the piece to the loop. */
@@ -112,6 +113,7 @@ on_pieces(evutil_socket_t fd, short what, void *arg)
 			event_base_loopexit(pb->base, &linger);
 			return;
 		}
+		pb->pieces++;
 		if (pb->out != NULL)
 			p2pl_out_piece(pb->out, p);
 		if (pb->net != NULL)
@@ -148,7 +150,7 @@ on_second(evutil_socket_t fd, short what, void *arg)
 	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
 	p2pl_json_str(&j, "prog", "p2pl-publish");
 	p2pl_json_str(&j, "stream", pb->keystr);
-	p2pl_json_u64(&j, "pieces", pb->seq ? pb->seq : 0);
+	p2pl_json_u64(&j, "pieces", pb->pieces);
 	p2pl_json_u64(&j, "bitrate", p2pl_source_bitrate(pb->src));
 	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
 	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
@@ -419,14 +421,17 @@ main(int argc, char *argv[])
 		case 'v':
 			p2pl_verbosity++;
 			break;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1 || keyfile == NULL)
-		usage();
+		usage(EXIT_USAGE);
 	if (argc == 1)
 		input = argv[0];
 	if (outpath == NULL && listen == NULL)

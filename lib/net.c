@@ -103,8 +103,7 @@ conn_close(struct conn *c, const char *why, int bad)
 		if (bad)
 			net->seeds[c->seed].banned_until = p2pl_wall_us() + BAN_US;
 		if (bad || !net->warned)
-			logf_(net, bad ? P2PL_LOG_WARN : P2PL_LOG_WARN,
-			    "%s: %s%s", c->name, why,
+			logf_(net, P2PL_LOG_WARN, "%s: %s%s", c->name, why,
 			    bad ? "; dropped" : "; retrying");
 		net->warned = 1;
 		net->seed_conn = NULL;
@@ -351,6 +350,7 @@ p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
 		bound->port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
+	p2pl_node_set_port(net->node, bound->port);
 	return 0;
 }
 

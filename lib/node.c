@@ -629,3 +629,9 @@ p2pl_node_first_conn(const struct p2pl_node *n)
 {
 	return n->peers != NULL ? n->peers->conn : NULL;
 }
+
+void
+p2pl_node_set_port(struct p2pl_node *n, uint16_t port)
+{
+	n->cfg.port = port;
+}

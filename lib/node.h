@@ -94,6 +94,8 @@ void p2pl_node_flush(struct p2pl_node *n, uint64_t now);
 uint64_t p2pl_node_tick(struct p2pl_node *n, uint64_t now);
 
 void p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st);
+/* The port our HELLO advertises (known once the listener is bound). */
+void p2pl_node_set_port(struct p2pl_node *n, uint16_t port);
 /* The conn of some peer, to walk them when closing all; NULL if none. */
 void *p2pl_node_first_conn(const struct p2pl_node *n);
 /* Newest piece held, or NULL. */

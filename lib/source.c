@@ -69,18 +69,17 @@ struct p2pl_source {
 	char desc[256];
 };
 
-/* Codecs the mpegts muxer carries and players read back; others refused. */
-static const enum AVCodecID av_codecs[] = {
+/*
+ * Codecs the mpegts muxer carries and players read back.  Audio or video
+ * in any other codec is refused; other subtitle and data streams dropped.
+ */
+static const enum AVCodecID ts_codecs[] = {
 	AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_CODEC_ID_MPEG2VIDEO,
 	AV_CODEC_ID_MPEG1VIDEO, AV_CODEC_ID_MPEG4, AV_CODEC_ID_AAC,
 	AV_CODEC_ID_AAC_LATM, AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
 	AV_CODEC_ID_EAC3, AV_CODEC_ID_DTS, AV_CODEC_ID_TRUEHD, AV_CODEC_ID_OPUS,
-	AV_CODEC_ID_NONE
-};
-/* Subtitle and data codecs kept; others dropped. */
-static const enum AVCodecID other_codecs[] = {
 	AV_CODEC_ID_DVB_SUBTITLE, AV_CODEC_ID_DVB_TELETEXT,
-	AV_CODEC_ID_SMPTE_KLV, AV_CODEC_ID_TIMED_ID3, AV_CODEC_ID_NONE
+	AV_CODEC_ID_SMPTE_KLV, AV_CODEC_ID_TIMED_ID3
 };
 
 static _Thread_local char lasterr[256];	/* libav's last error message */
@@ -262,6 +261,23 @@ ts_write(void *opaque, wbuf_t *buf, int len)
 	return len;
 }
 
+/* An AVIOContext on our callback: reading if read, else writing. */
+static AVIOContext *
+new_avio(struct p2pl_source *src, int (*read)(void *, uint8_t *, int),
+    int (*write)(void *, wbuf_t *, int))
+{
+	AVIOContext *pb;
+	uint8_t *buf;
+
+	if ((buf = av_malloc(IOBUF)) == NULL)
+		return NULL;
+	pb = avio_alloc_context(buf, IOBUF, write != NULL, src, read, write,
+	    NULL);
+	if (pb == NULL)
+		av_free(buf);
+	return pb;
+}
+
 /* Explain why opening or reading the input failed. */
 static int
 input_err(struct p2pl_source *src, const char *url, int ret, char *err,
@@ -288,20 +304,13 @@ static int
 open_input(struct p2pl_source *src, const char *url, char *err, size_t errlen)
 {
 	AVDictionary *opt = NULL;
-	uint8_t *buf;
 	struct stat sb;
 	int ret;
 
 	if (strcmp(url, "-") == 0 || strcmp(url, "pipe:0") == 0) {
 		url = "pipe:0";
-		buf = av_malloc(IOBUF);
-		if (buf != NULL)
-			src->inpb = avio_alloc_context(buf, IOBUF, 0, src,
-			    stdin_read, NULL, NULL);
-		if (src->inpb == NULL) {
-			av_free(buf);
+		if ((src->inpb = new_avio(src, stdin_read, NULL)) == NULL)
 			goto nomem;
-		}
 	} else if (strstr(url, "://") == NULL && stat(url, &sb) == 0 &&
 	    S_ISREG(sb.st_mode) && sb.st_size == 0) {
 		snprintf(err, errlen, "input is empty");
@@ -336,10 +345,12 @@ nomem:
 }
 
 static int
-listed(enum AVCodecID id, const enum AVCodecID *list)
+carried(enum AVCodecID id)
 {
-	for (; *list != AV_CODEC_ID_NONE; list++)
-		if (*list == id)
+	size_t i;
+
+	for (i = 0; i < sizeof(ts_codecs) / sizeof(ts_codecs[0]); i++)
+		if (ts_codecs[i] == id)
 			return 1;
 	return 0;
 }
@@ -349,36 +360,37 @@ static int
 pick_streams(struct p2pl_source *src, char *err, size_t errlen)
 {
 	AVStream *st;
+	enum AVCodecID id;
 	unsigned i, n = 0;
-	int type;
+	int type, media;
 
 	src->nmap = src->ic->nb_streams;
-	if ((src->map = calloc(src->nmap + 1, sizeof(*src->map))) == NULL) {
+	src->map = calloc(src->nmap + 1, sizeof(*src->map));
+	src->last_dts = calloc(src->nmap + 1, sizeof(*src->last_dts));
+	if (src->map == NULL || src->last_dts == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < src->nmap; i++) {
 		st = src->ic->streams[i];
+		id = st->codecpar->codec_id;
 		type = st->codecpar->codec_type;
+		media = type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO;
 		src->map[i] = -1;
 		st->discard = AVDISCARD_ALL;
-		if (st->codecpar->codec_id == AV_CODEC_ID_NONE ||
-		    st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+		if (media && id != AV_CODEC_ID_NONE && !carried(id)) {
+			snprintf(err, errlen, "codec %s cannot be carried in "
+			    "MPEG-TS", avcodec_get_name(id));
+			return -1;
+		}
+		if (!carried(id) || st->disposition & AV_DISPOSITION_ATTACHED_PIC)
 			continue;
-		if (type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO) {
-			if (!listed(st->codecpar->codec_id, av_codecs)) {
-				snprintf(err, errlen, "codec %s cannot be "
-				    "carried in MPEG-TS",
-				    avcodec_get_name(st->codecpar->codec_id));
-				return -1;
-			}
-			if (type == AVMEDIA_TYPE_VIDEO && src->vidx < 0)
-				src->vidx = i;
-			if (type == AVMEDIA_TYPE_AUDIO && src->aidx < 0)
-				src->aidx = i;
-		} else if (!listed(st->codecpar->codec_id, other_codecs))
-			continue;
+		if (type == AVMEDIA_TYPE_VIDEO && src->vidx < 0)
+			src->vidx = i;
+		if (type == AVMEDIA_TYPE_AUDIO && src->aidx < 0)
+			src->aidx = i;
 		st->discard = AVDISCARD_DEFAULT;
+		src->last_dts[n] = AV_NOPTS_VALUE;
 		src->map[i] = n++;
 	}
 	if (src->vidx < 0 && src->aidx < 0) {
@@ -394,7 +406,6 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 {
 	AVDictionary *opt = NULL;
 	AVStream *ist, *ost;
-	uint8_t *buf;
 	unsigned i;
 	int ret;
 
@@ -403,14 +414,8 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 		seterr(err, errlen, ret, "cannot make the mpegts muxer");
 		return -1;
 	}
-	if ((buf = av_malloc(IOBUF)) == NULL)
+	if ((src->oc->pb = new_avio(src, NULL, ts_write)) == NULL)
 		goto nomem;
-	src->oc->pb = avio_alloc_context(buf, IOBUF, 1, src, NULL, ts_write,
-	    NULL);
-	if (src->oc->pb == NULL) {
-		av_free(buf);
-		goto nomem;
-	}
 	src->oc->max_delay = 0;
 	for (i = 0; i < src->nmap; i++) {
 		if (src->map[i] < 0)
@@ -425,11 +430,6 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 		ost->disposition = ist->disposition;
 		av_dict_copy(&ost->metadata, ist->metadata, 0);
 	}
-	src->last_dts = calloc(src->oc->nb_streams, sizeof(*src->last_dts));
-	if (src->last_dts == NULL)
-		goto nomem;
-	for (i = 0; i < src->oc->nb_streams; i++)
-		src->last_dts[i] = AV_NOPTS_VALUE;
 	av_dict_set(&opt, "pes_payload_size", "0", 0);
 	ret = avformat_write_header(src->oc, &opt);
 	av_dict_free(&opt);
@@ -681,8 +681,6 @@ p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
 		return -1;
 	}
 	atomic_store(&src->t0, now_us());
-	if (src->clen > 0)
-		src->ct0 = now_us();
 	for (;;) {
 		if (stop != NULL && *stop) {
 			rc = 0;
@@ -725,14 +723,11 @@ uint64_t
 p2pl_source_bitrate(const struct p2pl_source *src)
 {
 	uint64_t t0 = atomic_load(&src->t0), bytes = atomic_load(&src->bytes);
-	uint64_t dt;
+	uint64_t dt = now_us() - t0;
 
-	if (t0 == 0 || bytes == 0)
+	if (t0 == 0 || dt == 0)
 		return 0;
-	dt = now_us() - t0;
-	if (dt == 0)
-		return 0;
-	return (uint64_t)((double)bytes * 8 * 1e6 / (double)dt);
+	return (uint64_t)((double)bytes * 8e6 / (double)dt);
 }
 
 const char *

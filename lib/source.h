@@ -9,8 +9,8 @@
  *
  * A chunk is a whole number of 188-byte TS packets and at most piece_size
  * bytes (rounded down to a multiple of 188).  A chunk ends when it is full,
- * when its first byte is older than piece_us (checked after each packet),
- * or just before a video keyframe.  A keyframe starts a new chunk flagged
+ * when its first byte is older than piece_us (checked after each packet
+ * and while waiting for input), or just before a video keyframe.  A keyframe starts a new chunk flagged
  * P2PL_CHUNK_JOIN: it begins with the PAT and the PMT, and H.264 or HEVC
  * keyframes carry their parameter sets in-band, so a decoder can start
  * there.  Without video, the first chunk at an audio packet boundary at

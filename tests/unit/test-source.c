@@ -6,12 +6,14 @@
 #include "source.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PIECE 16384
@@ -288,6 +290,98 @@ test_stdin(const char *file)
 	close(save);
 }
 
+struct feeder {
+	const char *file;
+	int fd;			/* write end of the pipe on stdin */
+	int linger_ms;		/* keep it open this long after the file */
+	volatile int *stop;	/* then set this, if not NULL */
+};
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write the file into the pipe, go quiet, then set stop and close. */
+static void *
+feed(void *arg)
+{
+	struct feeder *f = arg;
+	char buf[4096];
+	size_t n;
+	FILE *in;
+
+	if ((in = fopen(f->file, "rb")) != NULL) {
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			if (write(f->fd, buf, n) != (ssize_t)n)
+				break;
+		fclose(in);
+	}
+	sleep_ms(f->linger_ms);
+	if (f->stop != NULL)
+		*f->stop = 1;
+	sleep_ms(500);
+	close(f->fd);
+	return NULL;
+}
+
+/*
+ * A live input that goes quiet without ending: *stop set by another
+ * thread, or the read timeout, ends the run while it waits on stdin.
+ */
+static void
+test_quiet(const char *file, int timeout_s, const char *what)
+{
+	struct p2pl_source_cfg cfg = { PIECE, 50000, timeout_s };
+	struct p2pl_source *src = NULL;
+	struct feeder f = { file, -1, 700, NULL };
+	struct chunks c = { 0 };
+	volatile int stop = 0;
+	char err[256] = "";
+	pthread_t t;
+	int p[2], save, rc = -2;
+	double t0;
+
+	if (pipe(p) == -1)
+		return;
+	save = dup(0);
+	dup2(p[0], 0);
+	close(p[0]);
+	f.fd = p[1];
+	f.stop = timeout_s ? NULL : &stop;
+	pthread_create(&t, NULL, feed, &f);
+	if ((src = p2pl_source_open("-", &cfg, err, sizeof(err))) != NULL) {
+		c.stop = &stop;
+		rc = p2pl_source_run(src, collect, &c, &stop, err, sizeof(err));
+	}
+	t0 = now_s();
+	pthread_join(t, NULL);
+	printf("# %s: %zu chunks, run returned %d%s%s\n", what, c.n, rc,
+	    err[0] ? ": " : "", err);
+	if (timeout_s)
+		ok(rc == -1 && strstr(err, "timed out") != NULL &&
+		    count_join(&c) >= 3, "%s", what);
+	else
+		ok(rc == 0 && now_s() - t0 > 0.3 && count_join(&c) >= 3,
+		    "%s", what);
+	p2pl_source_free(src);
+	chunks_free(&c);
+	dup2(save, 0);
+	close(save);
+}
+
 static void
 make_garbage(const char *file)
 {
@@ -356,6 +450,8 @@ main(void)
 	test_stream(path("once.ts"), "h264 ts, sps once", "h264 320x240");
 	test_stream(path("a.ts"), "aac ts", "aac 44100 Hz");
 	test_stdin(path("av.ts"));
+	test_quiet(path("av.ts"), 0, "stop from another thread ends a blocked run");
+	test_quiet(path("av.ts"), 1, "a quiet input times out");
 	refused(path("garbage.ts"), "no media stream found", "garbage");
 	refused(path("empty.ts"), "input is empty", "empty file");
 	refused(path("vp9.webm"), "vp9", "vp9 in webm");

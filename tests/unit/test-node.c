@@ -1,0 +1,310 @@
+/*
+ * test-node.c - the protocol core with no sockets: a publisher node and
+ * viewer nodes joined by in-memory links, driven by a fake clock.
+ */
+#include "node.h"
+#include "tap.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 1700000000000000ull
+
+/* One direction of a connection: bytes waiting for the other side. */
+struct link {
+	struct p2pl_node *node;		/* the receiving node */
+	struct p2pl_peer *peer;		/* its peer for this connection */
+	uint8_t buf[1 << 20];
+	size_t len;
+	int tamper;			/* flip a payload byte in the next piece */
+	int drop_seq_set;
+	uint64_t drop_seq;		/* lose this piece in transit */
+	int dead;
+	char why[P2PL_ERRLEN];
+};
+
+struct side {
+	uint64_t delivered[4096];
+	int n;
+};
+
+static struct p2pl_key key;
+
+static void
+cb_send(void *arg, void *conn, const uint8_t *d, size_t len,
+    struct p2pl_piece *p)
+{
+	struct link *l = conn;
+
+	(void)arg;
+	if (p != NULL && l->drop_seq_set && p->seq == l->drop_seq)
+		return;
+	if (l->len + len > sizeof(l->buf))
+		abort();
+	memcpy(l->buf + l->len, d, len);
+	if (p != NULL && l->tamper) {
+		l->buf[l->len + P2PL_MSG_HDR + P2PL_PIECE_HDR + 3] ^= 0x40;
+		l->tamper = 0;
+	}
+	l->len += len;
+}
+
+static size_t
+cb_backlog(void *arg, void *conn)
+{
+	(void)arg;
+	(void)conn;
+	return 0;
+}
+
+static void
+cb_deliver(void *arg, struct p2pl_piece *p)
+{
+	struct side *s = arg;
+
+	s->delivered[s->n++] = p->seq;
+}
+
+static void
+cb_drop(void *arg, void *conn, const char *why)
+{
+	(void)arg;
+	((struct link *)conn)->dead = 1;
+	snprintf(((struct link *)conn)->why, P2PL_ERRLEN, "%s", why);
+}
+
+static struct p2pl_node *
+node(int role, struct side *s, uint64_t latency, const char *rate)
+{
+	struct p2pl_node_cfg cfg = { .role = role, .play = s != NULL,
+	    .latency = latency };
+	struct p2pl_node_cb cb = { s, cb_send, cb_backlog, cb_deliver, cb_drop };
+
+	memcpy(cfg.key, key.pk, 32);
+	if (rate != NULL)
+		p2pl_rate_parse(rate, &cfg.up, NULL, 0);
+	return p2pl_node_new(&cfg, &cb);
+}
+
+/* Connect a (dialling) to b: two links, one per direction. */
+static void
+connect_nodes(struct p2pl_node *a, struct p2pl_node *b, struct link *ab,
+    struct link *ba, uint64_t now)
+{
+	memset(ab, 0, sizeof(*ab));
+	memset(ba, 0, sizeof(*ba));
+	ab->node = b;
+	ba->node = a;
+	/* a's peer sends on ab; b's peer sends on ba */
+	ba->peer = p2pl_node_peer_new(a, ab, 1, now);
+	ab->peer = p2pl_node_peer_new(b, ba, 0, now);
+}
+
+/* Deliver what waits on l; -1 if the receiver refused it. */
+static int
+pump(struct link *l, uint64_t now)
+{
+	long r;
+
+	if (l->dead || l->len == 0)
+		return 0;
+	r = p2pl_peer_input(l->peer, l->buf, l->len, now);
+	if (r < 0) {
+		l->dead = 1;
+		snprintf(l->why, sizeof(l->why), "%s", p2pl_peer_error(l->peer));
+		return -1;
+	}
+	memmove(l->buf, l->buf + r, l->len - (size_t)r);
+	l->len -= (size_t)r;
+	return 0;
+}
+
+static int
+pump_all(struct link *ab, struct link *ba, uint64_t now)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 4; i++)
+		rc |= pump(ab, now) | pump(ba, now);
+	return rc;
+}
+
+static struct p2pl_piece *
+mk(uint64_t seq, uint64_t stamp, unsigned flags, size_t len)
+{
+	uint8_t data[8192];
+
+	memset(data, (int)(seq & 0xff), sizeof(data));
+	return p2pl_piece_make(&key, seq, stamp, flags, data, len, NULL, 0);
+}
+
+static void
+test_live(void)
+{
+	struct side v = { 0 };
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	struct p2pl_node *vw = node(P2PL_ROLE_VIEWER, &v, 1000000, NULL);
+	static struct link ab, ba;
+	uint64_t now = T0;
+	int i, inorder = 1;
+
+	connect_nodes(vw, pub, &ab, &ba, now);
+	pump_all(&ab, &ba, now);
+	/* nothing before the first join point is played */
+	p2pl_node_publish(pub, mk(99, now, 0, 1000), now);
+	for (i = 0; i < 30; i++) {
+		now += 40000;
+		p2pl_node_publish(pub, mk(100 + (uint64_t)i, now,
+		    i % 10 == 0 ? P2PL_PIECE_JOIN : 0, 2000), now);
+		pump_all(&ab, &ba, now + 1000);
+	}
+	for (i = 0; i < v.n; i++)
+		inorder &= v.delivered[i] == 100 + (uint64_t)i;
+	ok(v.n == 30 && inorder, "viewer played 100..129 in order (%d)", v.n);
+
+	/* a late viewer starts at the newest join point, 120 */
+	struct side late = { 0 };
+	struct p2pl_node *lv = node(P2PL_ROLE_VIEWER, &late, 1000000, NULL);
+	static struct link cd, dc;
+	connect_nodes(lv, pub, &cd, &dc, now);
+	pump_all(&cd, &dc, now);
+	ok(late.n == 10 && late.delivered[0] == 120 && late.delivered[9] == 129,
+	    "late viewer started at join point 120 (%d pieces, first %llu)",
+	    late.n, late.n ? (unsigned long long)late.delivered[0] : 0);
+
+	/* a tampered piece: the peer is refused, nothing of it is played */
+	ba.tamper = 1;
+	now += 40000;
+	p2pl_node_publish(pub, mk(130, now, 0, 2000), now);
+	ok(pump_all(&ab, &ba, now) == -1 && strstr(ba.why, "bad signature on "
+	    "piece 130") && v.delivered[v.n - 1] == 129,
+	    "tampered piece refused: %s", ba.why);
+	struct p2pl_node_stats st;
+	p2pl_node_stats(vw, &st);
+	ok(st.bad == 1, "the bad piece is counted");
+	p2pl_node_free(lv);
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
+static void
+test_gap_and_restart(void)
+{
+	struct side v = { 0 };
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	struct p2pl_node *vw = node(P2PL_ROLE_VIEWER, &v, 500000, NULL);
+	static struct link ab, ba;
+	struct p2pl_node_stats st;
+	uint64_t now = T0, wait;
+
+	connect_nodes(vw, pub, &ab, &ba, now);
+	pump_all(&ab, &ba, now);
+	ba.drop_seq_set = 1;
+	ba.drop_seq = 3;
+	for (uint64_t s = 1; s <= 6; s++) {
+		now += 40000;
+		p2pl_node_publish(pub, mk(s, now, s == 1 ? P2PL_PIECE_JOIN : 0,
+		    500), now);
+		pump_all(&ab, &ba, now);
+	}
+	ok(v.n == 2, "pieces after the gap wait (%d played)", v.n);
+	wait = p2pl_node_tick(vw, now);
+	/* piece 4 was stamped T0+160ms; its deadline is 500 ms later */
+	ok(wait > 300000 && wait <= 500000, "the node asks to wake at the "
+	    "deadline (in %llu us)", (unsigned long long)wait);
+	p2pl_node_tick(vw, now + wait);
+	p2pl_node_stats(vw, &st);
+	ok(v.n == 5 && v.delivered[2] == 4 && st.skipped == 1,
+	    "at the deadline 3 is skipped and 4..6 played");
+
+	/* a restarted publisher: sequence jumps, played at once */
+	now += 5000000;
+	p2pl_node_publish(pub, mk(90000, now, P2PL_PIECE_JOIN |
+	    P2PL_PIECE_RESTART, 500), now);
+	pump_all(&ab, &ba, now);
+	p2pl_node_stats(vw, &st);
+	ok(v.n == 6 && v.delivered[5] == 90000 && st.skipped == 1,
+	    "a restart piece is played at once, not counted as skipped");
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
+static void
+test_handshake(void)
+{
+	struct side v = { 0 };
+	struct p2pl_key other;
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	struct p2pl_node *vw;
+	static struct link ab, ba;
+	uint8_t seed[32] = { 1 };
+
+	/* a viewer of another stream */
+	crypto_sign_seed_keypair(other.pk, other.sk, seed);
+	struct p2pl_key saved = key;
+	key = other;
+	vw = node(P2PL_ROLE_VIEWER, &v, 1000000, NULL);
+	key = saved;
+	connect_nodes(vw, pub, &ab, &ba, T0);
+	ok(pump_all(&ab, &ba, T0) == -1 && (strstr(ab.why, "another stream") ||
+	    strstr(ba.why, "another stream")), "another stream's peer refused");
+	p2pl_node_free(vw);
+
+	/* silence after the handshake times out */
+	vw = node(P2PL_ROLE_VIEWER, &v, 1000000, NULL);
+	connect_nodes(vw, pub, &ab, &ba, T0);
+	pump_all(&ab, &ba, T0);
+	p2pl_node_tick(pub, T0 + 31000000);
+	ok(ba.dead && strcmp(ba.why, "timed out") == 0, "idle peer dropped");
+	p2pl_node_peer_del(pub, ab.peer);	/* the publisher's side */
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
+static void
+test_rate(void)
+{
+	struct side v = { 0 };
+	/* 800 kbit/s = 100000 bytes/s; burst: one 128 KiB message */
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, "800k");
+	struct p2pl_node *vw = node(P2PL_ROLE_VIEWER, &v, 10000000, NULL);
+	static struct link ab, ba;
+	struct p2pl_node_stats st;
+	uint64_t now = T0;
+
+	connect_nodes(vw, pub, &ab, &ba, now);
+	p2pl_node_tick(pub, now);
+	pump_all(&ab, &ba, now);
+	for (uint64_t s = 1; s <= 100; s++)
+		p2pl_node_publish(pub, mk(s, now, s == 1 ? P2PL_PIECE_JOIN : 0,
+		    8000), now);
+	pump_all(&ab, &ba, now);
+	p2pl_node_stats(pub, &st);
+	ok(st.pieces_out < 20, "a burst is capped (%llu of 100 pieces sent)",
+	    (unsigned long long)st.pieces_out);
+	uint64_t before = st.bytes_out;
+	for (int i = 1; i <= 200; i++)
+		p2pl_node_tick(pub, now + (uint64_t)i * 10000);
+	p2pl_node_stats(pub, &st);
+	ok(st.bytes_out - before <= 200000 + 8200 && st.bytes_out - before >
+	    150000, "two seconds later ~200000 bytes more (%llu)",
+	    (unsigned long long)(st.bytes_out - before));
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
+int
+main(void)
+{
+	uint8_t seed[32] = { 42 };
+
+	if (sodium_init() < 0)
+		return 1;
+	crypto_sign_seed_keypair(key.pk, key.sk, seed);
+	test_live();
+	test_gap_and_restart();
+	test_handshake();
+	test_rate();
+	return tap_done();
+}
