@@ -18,6 +18,7 @@ struct p2pl_peer {
 	void *conn;
 	int outgoing;
 	int state;
+	int counted;		/* in st.peers: the handshake completed */
 	struct p2pl_hello hello;
 	int subscribed;
 	int wait_join;		/* start at the next join point */
@@ -302,6 +303,7 @@ on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len)
 		return -1;
 	}
 	p->state = PEER_READY;
+	p->counted = 1;
 	n->st.peers++;
 	if (p->outgoing && n->cfg.role != P2PL_ROLE_PUBLISHER) {
 		if (n->playing)
@@ -486,7 +488,8 @@ bitrate(const struct p2pl_node *n)
 	const struct p2pl_piece *h = ring_get(n, n->head);
 	const struct p2pl_piece *t = ring_next(n, n->tail);
 
-	if (h == NULL || t == NULL || h->stamp < t->stamp + 500000)
+	if (h == NULL || t == NULL || h->stamp <= t->stamp ||
+	    h->stamp - t->stamp < 500000)
 		return n->st.bitrate;
 	return n->store_bytes * 8 * 1000000 / (h->stamp - t->stamp);
 }
@@ -563,7 +566,7 @@ p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
 void
 p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p)
 {
-	if (p->state == PEER_READY)
+	if (p->counted)
 		n->st.peers--;
 	*p->prevp = p->next;
 	if (p->next != NULL)

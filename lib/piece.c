@@ -43,7 +43,8 @@ p2pl_piece_make(const struct p2pl_key *k, uint64_t seq, uint64_t stamp,
 	crypto_sign_state st;
 	uint8_t *h;
 
-	if (len == 0 || len > P2PL_PAYLOAD_MAX || (flags & ~P2PL_PIECE_FLAGS)) {
+	if (len == 0 || len > P2PL_PAYLOAD_MAX || (flags & ~P2PL_PIECE_FLAGS) ||
+	    seq > P2PL_SEQ_MAX || stamp > P2PL_STAMP_MAX) {
 		p2pl_seterr(err, errlen, "bad piece (%zu bytes, flags %#x)",
 		    len, flags);
 		return NULL;
@@ -93,6 +94,11 @@ p2pl_piece_peek(const uint8_t *b, size_t n, uint64_t *seq, uint64_t *stamp,
 	*flags = b[1];
 	*seq = p2pl_get64(b + 8);
 	*stamp = p2pl_get64(b + 16);
+	/* leave room above both so sums of them never wrap */
+	if (*seq > P2PL_SEQ_MAX || *stamp > P2PL_STAMP_MAX) {
+		p2pl_seterr(err, errlen, "piece sequence or stamp out of range");
+		return -1;
+	}
 	return 0;
 }
 

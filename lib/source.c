@@ -378,12 +378,14 @@ pick_streams(struct p2pl_source *src, char *err, size_t errlen)
 		media = type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO;
 		src->map[i] = -1;
 		st->discard = AVDISCARD_ALL;
+		if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+			continue;
 		if (media && id != AV_CODEC_ID_NONE && !carried(id)) {
 			snprintf(err, errlen, "codec %s cannot be carried in "
 			    "MPEG-TS", avcodec_get_name(id));
 			return -1;
 		}
-		if (!carried(id) || st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+		if (!carried(id))
 			continue;
 		if (type == AVMEDIA_TYPE_VIDEO && src->vidx < 0)
 			src->vidx = i;

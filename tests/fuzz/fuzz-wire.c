@@ -1,4 +1,5 @@
-/* fuzz-wire.c - the message codec: framing, HELLO, u64 bodies, PIECE. */
+/* fuzz-wire.c - the message codec: framing, HELLO, SUBSCRIBE, u64 bodies,
+ * PIECE; each parsed body is re-encoded and must give the same bytes. */
 #include "piece.h"
 #include "wire.h"
 #include "util.h"
@@ -13,6 +14,7 @@ fuzz_message(uint8_t type, const uint8_t *body, size_t len)
 	struct p2pl_hello h;
 	char err[P2PL_ERRLEN];
 	uint64_t v, seq, stamp;
+	uint32_t latency_ms;
 	unsigned flags;
 
 	switch (type) {
@@ -27,6 +29,13 @@ fuzz_message(uint8_t type, const uint8_t *body, size_t len)
 			abort();
 		break;
 	case P2PL_MSG_SUBSCRIBE:
+		if (p2pl_wire_parse_subscribe(body, len, &v, &latency_ms, err,
+		    sizeof(err)) == -1)
+			break;
+		p2pl_wire_subscribe(out, v, latency_ms);
+		if (memcmp(out + P2PL_MSG_HDR, body, P2PL_SUBSCRIBE_LEN) != 0)
+			abort();
+		break;
 	case P2PL_MSG_HAVE:
 	case P2PL_MSG_REQUEST:
 	case P2PL_MSG_PING:
