@@ -4,7 +4,8 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
+# flags the code needs, kept apart so CFLAGS=... on the command line adds
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib $(CFLAGS)
 PKGS     = libsodium libevent libavformat libavcodec libavutil
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -32,22 +33,22 @@ deps:
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libp2pl.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/bin/%: cmd/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
 # libFuzzer targets: clang with the fuzzer, address and undefined sanitizers.
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined

@@ -141,19 +141,20 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	if (listen != NULL && p2pl_addr_parse(listen, "", 0, &la, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pl-fetch: -l: %s\n", err);
-		return EXIT_USAGE;
+		f->status = EXIT_USAGE;
+		goto done;
 	}
-	if (listen != NULL)
-		cfg->port = la.port;
 	f->net = p2pl_net_new(f->base, cfg, &cb, err, sizeof(err));
 	if (f->out == NULL || f->net == NULL) {
 		fprintf(stderr, "p2pl-fetch: %s\n", f->net ? "out of memory" : err);
-		return 1;
+		f->status = 1;
+		goto done;
 	}
 	if (listen != NULL && p2pl_net_listen(f->net, &la, &bound, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pl-fetch: %s\n", err);
-		return 1;
+		f->status = 1;
+		goto done;
 	}
 	if (frames) {
 		memcpy(h.key, u->key, P2PL_KEYLEN);
@@ -173,6 +174,7 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	event_free(sec);
 	event_free(sigint);
 	event_free(sigterm);
+done:
 	p2pl_net_free(f->net);
 	p2pl_out_free(f->out);
 	event_base_free(f->base);

@@ -274,26 +274,21 @@ stop_source(struct publish *pb, pthread_t th)
 			p2pl_piece_unref(p);
 }
 
+/* Listen, open -o, print the URI and open the input; an exit status. */
 static int
-run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
+setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
     struct p2pl_node_cfg *ncfg, const char *listen, const char *announce,
     const char *outpath)
 {
 	struct p2pl_net_cb cb = { pb, p2pl_prog_log, NULL };
-	struct event *pev, *sec = NULL, *sigint, *sigterm;
-	struct timeval one = { 1, 0 };
 	struct p2pl_addr la, bound;
 	char err[P2PL_ERRLEN];
-	pthread_t th;
 
-	if ((pb->base = event_base_new()) == NULL)
-		return 1;
 	if (listen != NULL) {
 		if (p2pl_addr_parse(listen, "", 1, &la, err, sizeof(err)) == -1) {
 			fprintf(stderr, "p2pl-publish: -l: %s\n", err);
 			return EXIT_USAGE;
 		}
-		ncfg->port = la.port;
 		pb->net = p2pl_net_new(pb->base, ncfg, &cb, err, sizeof(err));
 		if (pb->net == NULL || p2pl_net_listen(pb->net, &la, &bound,
 		    err, sizeof(err)) == -1) {
@@ -312,12 +307,22 @@ run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 		    strcmp(input, "-") == 0 ? "stdin" : input, err);
 		return EXIT_INPUT;
 	}
-	if (pipe2(pb->pipe, O_CLOEXEC) == -1 ||
-	    fcntl(pb->pipe[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    pthread_create(&th, NULL, source_thread, pb) != 0) {
-		fprintf(stderr, "p2pl-publish: %s\n", strerror(errno));
-		return 1;
-	}
+	return 0;
+}
+
+/* Run the source thread and the loop until the input ends or a signal. */
+static int
+serve(struct publish *pb)
+{
+	struct event *pev, *sec = NULL, *sigint, *sigterm;
+	struct timeval one = { 1, 0 };
+	pthread_t th;
+
+	if (pipe2(pb->pipe, O_CLOEXEC) == -1)
+		goto fail;
+	if (fcntl(pb->pipe[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    pthread_create(&th, NULL, source_thread, pb) != 0)
+		goto fail_pipe;
 	pev = event_new(pb->base, pb->pipe[0], EV_READ | EV_PERSIST, on_pieces, pb);
 	sigint = evsignal_new(pb->base, SIGINT, on_signal, pb);
 	sigterm = evsignal_new(pb->base, SIGTERM, on_signal, pb);
@@ -335,13 +340,34 @@ run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 	event_free(pev);
 	event_free(sigint);
 	event_free(sigterm);
+	close(pb->pipe[0]);
+	close(pb->pipe[1]);
+	return pb->status;
+fail_pipe:
+	close(pb->pipe[0]);
+	close(pb->pipe[1]);
+fail:
+	fprintf(stderr, "p2pl-publish: %s\n", strerror(errno));
+	return 1;
+}
+
+static int
+run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
+    struct p2pl_node_cfg *ncfg, const char *listen, const char *announce,
+    const char *outpath)
+{
+	int rc;
+
+	if ((pb->base = event_base_new()) == NULL)
+		return 1;
+	rc = setup(pb, input, scfg, ncfg, listen, announce, outpath);
+	if (rc == 0)
+		rc = serve(pb);
 	p2pl_net_free(pb->net);
 	p2pl_out_free(pb->out);
 	p2pl_source_free(pb->src);
-	close(pb->pipe[0]);
-	close(pb->pipe[1]);
 	event_base_free(pb->base);
-	return pb->status;
+	return rc;
 }
 
 int

@@ -91,11 +91,14 @@ dial_later(struct p2pl_net *net, uint64_t us)
 }
 
 static void
-conn_close(struct conn *c, const char *why, int bad)
+conn_close(struct conn *c, const char *reason, int bad)
 {
 	struct p2pl_net *net = c->net;
+	char why[P2PL_ERRLEN];
 	uint64_t wait;
 
+	/* the reason may live in the peer, freed below */
+	snprintf(why, sizeof(why), "%s", reason);
 	if (c->peer != NULL)
 		p2pl_node_peer_del(net->node, c->peer);
 	bufferevent_free(c->bev);

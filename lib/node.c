@@ -177,6 +177,7 @@ peer_push_one(struct p2pl_peer *p, uint64_t now)
 	struct p2pl_node *n = p->node;
 	struct p2pl_piece *pc;
 	const struct p2pl_piece *h;
+	uint64_t lag;
 
 	(void)now;
 	if (p->state != PEER_READY || !p->subscribed || p->wait_join ||
@@ -191,15 +192,16 @@ peer_push_one(struct p2pl_peer *p, uint64_t now)
 		p->send_next = n->head + 1;
 		return 0;
 	}
-	/* a peer that fell far behind restarts at the newest join point */
+	/*
+	 * A subscriber behind its deadline (or, with none, half the window)
+	 * skips whole groups of pieces: it restarts at the newest join
+	 * point, never inside a group a decoder cannot start.
+	 */
 	h = ring_get(n, n->head);
+	lag = p->latency > 0 ? p->latency : n->cfg.window / 2;
 	if (h != NULL && n->have_join && pc->seq < n->last_join &&
-	    pc->stamp + n->cfg.window / 2 < h->stamp)
+	    pc->stamp + lag < h->stamp)
 		pc = ring_get(n, n->last_join);
-	/* nothing past the subscriber's deadline: skip to fresh pieces */
-	while (pc != NULL && h != NULL && p->latency > 0 &&
-	    pc->stamp + p->latency < h->stamp)
-		pc = ring_next(n, pc->seq + 1);
 	if (pc == NULL)
 		return 0;
 	peer_send(p, pc->msg, pc->msglen, pc);

@@ -11,6 +11,8 @@ viewer v "$URI"
 sleep 4
 kill -9 $PUB_PID $CAMERA_PID
 wait $PUB_PID 2>/dev/null || true
+# once the viewer saw the connection drop it has written all it will
+wait_for 10 grep -q retrying "$T/v.err" || fail "viewer did not notice"
 before=$(size_of "$T/v.out")
 [ "$before" -gt 0 ] || fail "nothing played before the restart"
 sleep 2
