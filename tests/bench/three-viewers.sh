@@ -16,7 +16,7 @@ trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; rm -rf "$D"' EXIT
 mkfifo "$D/feed"
 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=640x360:rate=25 \
     -f lavfi -i sine -c:v libx264 -preset ultrafast -tune zerolatency -g 25 \
-    -b:v 800k -c:a aac -f mpegts -y "$D/feed" &
+    -b:v 800k -c:a aac -f mpegts -y "$D/feed" 2>/dev/null &
 PIDS="$PIDS $!"
 /usr/bin/time -v -o "$D/pub.time" "$BIN/p2pl-publish" -k "$D/cam.key" \
     -l 127.0.0.1:0 --stats "$D/pub.stats" <"$D/feed" >"$D/uri" 2>"$D/pub.err" &
@@ -31,9 +31,10 @@ for v in 1 2 3; do
 	PIDS="$PIDS $!"
 done
 sleep "$SECONDS_"
-pkill -TERM -f "p2pl-fetch --stats $D" || true
+# signal the programs, not /usr/bin/time, so time writes its report
+pkill -TERM -f "^$BIN/p2pl-fetch --stats $D" || true
 sleep 1
-kill -TERM $PUB
+pkill -TERM -f "^$BIN/p2pl-publish -k $D" || true
 wait $PUB 2>/dev/null || true
 sleep 0.5
 
