@@ -138,7 +138,7 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	if (f->base == NULL)
 		return 1;
 	f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP, on_out_error, f);
-	if (listen != NULL && p2pl_addr_parse(listen, "", 0, &la, err,
+	if (listen != NULL && p2pl_addr_parse(listen, "", 1, &la, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pl-fetch: -l: %s\n", err);
 		f->status = EXIT_USAGE;
@@ -201,7 +201,7 @@ main(int argc, char *argv[])
 	struct fetch f = { 0 };
 	struct p2pl_uri u;
 	char err[P2PL_ERRLEN];
-	const char *listen = NULL, *stats = NULL;
+	const char *listen = "0", *stats = NULL;
 	int ch, frames = 0;
 
 	signal(SIGPIPE, SIG_IGN);

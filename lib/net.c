@@ -6,6 +6,7 @@
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/listener.h>
+#include <event2/bufferevent.h>
 #include <event2/util.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,22 +18,17 @@
 #include <sys/socket.h>
 
 #define SEEDS_MAX 16
-#define BACKOFF_MIN 250000
-#define BACKOFF_MAX 5000000
-#define BAN_US 60000000
+#define WANT_OUT 4
 
 struct conn {
 	struct p2pl_net *net;
 	struct bufferevent *bev;
 	struct p2pl_peer *peer;
-	int seed;		/* index into seeds, -1 for incoming */
+	struct p2pl_addr addr;	/* dialled, or the remote end */
+	int outgoing;
+	int seed;		/* index into seeds, -1 if not one */
 	int ready;
 	char name[300];
-};
-
-struct seed {
-	struct p2pl_addr addr;
-	uint64_t banned_until;
 };
 
 struct p2pl_net {
@@ -41,12 +37,12 @@ struct p2pl_net {
 	struct p2pl_net_cb cb;
 	struct p2pl_node *node;
 	struct evconnlistener *lis;
-	struct event *tick_ev, *dial_ev, *lis_ev;
-	struct seed seeds[SEEDS_MAX];
-	int nseeds, next_seed, tries;
-	struct conn *seed_conn;
-	uint64_t backoff, seed_lost;
-	int warned;
+	struct event *tick_ev, *lis_ev;
+	struct bufferevent_rate_limit_group *down;
+	struct ev_token_bucket_cfg *down_cfg;
+	struct p2pl_addr seeds[SEEDS_MAX];
+	int seed_warned[SEEDS_MAX];	/* said it is down, not yet back */
+	int nseeds, want_out;
 };
 
 static void
@@ -75,19 +71,23 @@ schedule(struct p2pl_net *net, uint64_t us)
 	evtimer_add(net->tick_ev, &tv);
 }
 
+static void dial_more(struct p2pl_net *net);
+
 static void
 tick(struct p2pl_net *net)
 {
 	schedule(net, p2pl_node_tick(net->node, p2pl_wall_us()));
+	dial_more(net);
 }
 
-static void
-dial_later(struct p2pl_net *net, uint64_t us)
+static int
+seed_index(const struct p2pl_net *net, const struct p2pl_addr *a)
 {
-	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
-
-	if (net->nseeds > 0)
-		evtimer_add(net->dial_ev, &tv);
+	for (int i = 0; i < net->nseeds; i++)
+		if (net->seeds[i].port == a->port &&
+		    strcmp(net->seeds[i].host, a->host) == 0)
+			return i;
+	return -1;
 }
 
 static void
@@ -95,36 +95,39 @@ conn_close(struct conn *c, const char *reason, int bad)
 {
 	struct p2pl_net *net = c->net;
 	char why[P2PL_ERRLEN];
-	uint64_t wait;
+	int level;
 
 	/* the reason may live in the peer, freed below */
 	snprintf(why, sizeof(why), "%s", reason);
-	if (c->peer != NULL)
+	if (c->peer != NULL) {
+		if (bad && p2pl_peer_benign(c->peer))
+			bad = 0;	/* a duplicate link, ourselves */
 		p2pl_node_peer_del(net->node, c->peer);
-	bufferevent_free(c->bev);
-	if (c->seed >= 0) {
-		if (bad)
-			net->seeds[c->seed].banned_until = p2pl_wall_us() + BAN_US;
-		if (bad || !net->warned)
-			logf_(net, P2PL_LOG_WARN, "%s: %s%s", c->name, why,
-			    bad ? "; dropped" : "; retrying");
-		net->warned = 1;
-		net->seed_conn = NULL;
-		if (c->ready)
-			net->seed_lost = p2pl_wall_us();
-		wait = c->ready ? 0 : net->backoff;
-		if (!c->ready && ++net->tries >= net->nseeds) {
-			net->tries = 0;
-			net->backoff *= 2;
-			if (net->backoff > BACKOFF_MAX)
-				net->backoff = BACKOFF_MAX;
-		}
-		dial_later(net, wait);
-	} else {
-		logf_(net, bad ? P2PL_LOG_WARN : P2PL_LOG_INFO, "%s: %s",
-		    c->name, why);
 	}
+	level = bad ? P2PL_LOG_WARN : P2PL_LOG_INFO;
+	bufferevent_free(c->bev);
+	if (c->outgoing)
+		p2pl_node_dial_failed(net->node, &c->addr, bad, p2pl_wall_us());
+	if (c->seed >= 0 && !net->seed_warned[c->seed]) {
+		/* a seed's outage is worth one line, not one per retry */
+		level = P2PL_LOG_WARN;
+		net->seed_warned[c->seed] = 1;
+	}
+	logf_(net, level, "%s: %s%s", c->name, why, bad ? "; dropped" :
+	    c->seed >= 0 ? "; retrying" : "");
 	free(c);
+	dial_more(net);
+}
+
+static void
+conn_ready(struct conn *c)
+{
+	c->ready = 1;
+	if (c->seed >= 0 && c->net->seed_warned[c->seed]) {
+		c->net->seed_warned[c->seed] = 0;
+		logf_(c->net, P2PL_LOG_WARN, "%s: connected", c->name);
+	} else
+		logf_(c->net, P2PL_LOG_INFO, "%s: connected", c->name);
 }
 
 static void
@@ -143,21 +146,8 @@ conn_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_drain(in, (size_t)r);
-		if (!c->ready && p2pl_peer_hello(c->peer) != NULL) {
-			c->ready = 1;
-			if (c->seed >= 0) {
-				if (c->net->warned)
-					logf_(c->net, P2PL_LOG_WARN,
-					    "%s: connected", c->name);
-				else
-					logf_(c->net, P2PL_LOG_INFO,
-					    "%s: connected", c->name);
-				c->net->warned = 0;
-				c->net->backoff = BACKOFF_MIN;
-				c->net->tries = 0;
-				c->net->seed_lost = 0;
-			}
-		}
+		if (!c->ready && p2pl_peer_hello(c->peer) != NULL)
+			conn_ready(c);
 		if (r == 0)
 			break;
 	}
@@ -200,8 +190,8 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static struct conn *
-conn_new(struct p2pl_net *net, struct bufferevent *bev, int seed,
-    const char *name)
+conn_new(struct p2pl_net *net, struct bufferevent *bev, int outgoing,
+    const struct p2pl_addr *a)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -209,13 +199,17 @@ conn_new(struct p2pl_net *net, struct bufferevent *bev, int seed,
 		return NULL;
 	c->net = net;
 	c->bev = bev;
-	c->seed = seed;
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->peer = p2pl_node_peer_new(net->node, c, seed >= 0, p2pl_wall_us());
+	c->outgoing = outgoing;
+	c->addr = *a;
+	c->seed = outgoing ? seed_index(net, a) : -1;
+	p2pl_addr_format(a, c->name, sizeof(c->name));
+	c->peer = p2pl_node_peer_new(net->node, c, outgoing, a, p2pl_wall_us());
 	if (c->peer == NULL) {
 		free(c);
 		return NULL;
 	}
+	if (net->down != NULL)
+		bufferevent_add_to_rate_limit_group(bev, net->down);
 	bufferevent_setcb(bev, conn_read, conn_write, conn_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, P2PL_BACKLOG_MAX / 2, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, P2PL_MSG_MAX * 2);
@@ -224,42 +218,37 @@ conn_new(struct p2pl_net *net, struct bufferevent *bev, int seed,
 }
 
 static void
-dial(evutil_socket_t fd, short what, void *arg)
+dial(struct p2pl_net *net, const struct p2pl_addr *a)
 {
-	struct p2pl_net *net = arg;
 	struct bufferevent *bev;
-	struct seed *s = NULL;
+	struct conn *c;
 	char name[300];
-	uint64_t now = p2pl_wall_us();
-	int i;
 
-	(void)fd;
-	(void)what;
-	if (net->seed_conn != NULL || net->nseeds == 0)
-		return;
-	for (i = 0; i < net->nseeds; i++) {
-		s = &net->seeds[(net->next_seed + i) % net->nseeds];
-		if (s->banned_until <= now)
-			break;
-	}
-	if (i == net->nseeds) {
-		dial_later(net, BACKOFF_MAX);
-		return;
-	}
-	i = (net->next_seed + i) % net->nseeds;
-	net->next_seed = (i + 1) % net->nseeds;
-	p2pl_addr_format(&s->addr, name, sizeof(name));
 	bev = bufferevent_socket_new(net->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL || (net->seed_conn = conn_new(net, bev, i, name)) == NULL) {
-		if (bev != NULL)
-			bufferevent_free(bev);
-		dial_later(net, BACKOFF_MAX);
+	if (bev == NULL)
+		return;
+	if ((c = conn_new(net, bev, 1, a)) == NULL) {
+		bufferevent_free(bev);
+		p2pl_node_dial_failed(net->node, a, 0, p2pl_wall_us());
 		return;
 	}
-	logf_(net, P2PL_LOG_DEBUG, "%s: dialling", name);
+	logf_(net, P2PL_LOG_DEBUG, "%s: dialling",
+	    p2pl_addr_format(a, name, sizeof(name)));
 	if (bufferevent_socket_connect_hostname(bev, net->dns, AF_UNSPEC,
-	    s->addr.host, s->addr.port) == -1)
-		conn_close(net->seed_conn, "cannot connect", 0);
+	    a->host, a->port) == -1)
+		conn_close(c, "cannot connect", 0);
+}
+
+/* Keep want_out outgoing connections, from the node's candidates. */
+static void
+dial_more(struct p2pl_net *net)
+{
+	struct p2pl_addr a;
+	uint64_t now = p2pl_wall_us();
+
+	while (p2pl_node_outgoing(net->node) < net->want_out &&
+	    p2pl_node_pick(net->node, now, &a) == 0)
+		dial(net, &a);
 }
 
 static void
@@ -268,31 +257,32 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 {
 	struct p2pl_net *net = arg;
 	struct bufferevent *bev;
-	char host[INET6_ADDRSTRLEN + 8], name[300];
+	struct p2pl_addr a;
 	int one = 1;
 
 	(void)lis;
 	(void)salen;
+	memset(&a, 0, sizeof(a));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(name, sizeof(name), "[%s]:%u", host, ntohs(s6->sin6_port));
+		evutil_inet_ntop(AF_INET6, &s6->sin6_addr, a.host, sizeof(a.host));
+		a.port = ntohs(s6->sin6_port);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(name, sizeof(name), "%s:%u", host, ntohs(s4->sin_port));
+		evutil_inet_ntop(AF_INET, &s4->sin_addr, a.host, sizeof(a.host));
+		a.port = ntohs(s4->sin_port);
 	}
 	bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	if (conn_new(net, bev, -1, name) == NULL) {
-		bufferevent_free(bev);
+	if (conn_new(net, bev, 0, &a) == NULL) {
+		bufferevent_free(bev);	/* full: refused */
 		return;
 	}
-	logf_(net, P2PL_LOG_INFO, "%s: accepted", name);
+	logf_(net, P2PL_LOG_DEBUG, "%s:%u: accepted", a.host, a.port);
 }
 
 static void
@@ -362,10 +352,38 @@ p2pl_net_add_seed(struct p2pl_net *net, const struct p2pl_addr *a)
 {
 	if (net->nseeds == SEEDS_MAX)
 		return -1;
-	net->seeds[net->nseeds++].addr = *a;
-	if (net->seed_conn == NULL)
-		dial_later(net, 0);
+	net->seeds[net->nseeds++] = *a;
+	p2pl_node_add_candidate(net->node, a, 1);
+	dial_more(net);
 	return 0;
+}
+
+void
+p2pl_net_add_peers(struct p2pl_net *net, const struct p2pl_addr *a, int n)
+{
+	for (int i = 0; i < n; i++)
+		p2pl_node_add_candidate(net->node, &a[i], 0);
+	dial_more(net);
+}
+
+int
+p2pl_net_set_download(struct p2pl_net *net, uint64_t bytes_per_s)
+{
+	size_t rate = bytes_per_s > EV_RATE_LIMIT_MAX ? EV_RATE_LIMIT_MAX :
+	    (size_t)bytes_per_s;
+
+	net->down_cfg = ev_token_bucket_cfg_new(rate, rate / 4 + P2PL_MSG_MAX,
+	    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, NULL);
+	if (net->down_cfg == NULL)
+		return -1;
+	net->down = bufferevent_rate_limit_group_new(net->base, net->down_cfg);
+	return net->down == NULL ? -1 : 0;
+}
+
+void
+p2pl_net_set_outgoing(struct p2pl_net *net, int n)
+{
+	net->want_out = n;
 }
 
 void
@@ -373,14 +391,6 @@ p2pl_net_publish(struct p2pl_net *net, struct p2pl_piece *p)
 {
 	p2pl_node_publish(net->node, p, p2pl_wall_us());
 	tick(net);
-}
-
-uint64_t
-p2pl_net_seedless_us(const struct p2pl_net *net)
-{
-	if (net->seed_lost == 0)
-		return 0;
-	return p2pl_wall_us() - net->seed_lost;
 }
 
 static void
@@ -452,7 +462,6 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 		goto fail;
 	net->base = base;
 	net->cb = *cb;
-	net->backoff = BACKOFF_MIN;
 	ncb.arg = net;
 	net->node = p2pl_node_new(cfg, &ncb);
 	net->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -460,10 +469,10 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 	if (net->dns == NULL)	/* no resolv.conf: numeric addresses only */
 		net->dns = evdns_base_new(base, 0);
 	net->tick_ev = evtimer_new(base, on_tick, net);
-	net->dial_ev = evtimer_new(base, dial, net);
 	net->lis_ev = evtimer_new(base, lis_resume, net);
+	net->want_out = WANT_OUT;
 	if (net->node == NULL || net->dns == NULL || net->tick_ev == NULL ||
-	    net->dial_ev == NULL || net->lis_ev == NULL)
+	    net->lis_ev == NULL)
 		goto fail;
 	tick(net);
 	return net;
@@ -495,8 +504,10 @@ p2pl_net_free(struct p2pl_net *net)
 		evconnlistener_free(net->lis);
 	if (net->tick_ev != NULL)
 		event_free(net->tick_ev);
-	if (net->dial_ev != NULL)
-		event_free(net->dial_ev);
+	if (net->down != NULL)
+		bufferevent_rate_limit_group_free(net->down);
+	if (net->down_cfg != NULL)
+		ev_token_bucket_cfg_free(net->down_cfg);
 	if (net->lis_ev != NULL)
 		event_free(net->lis_ev);
 	if (net->dns != NULL)

@@ -3,8 +3,8 @@
  *
  * It owns the TCP listener and connections, feeds received bytes and the
  * time into the node, writes what the node sends (sharing piece buffers
- * by reference), and keeps one outgoing connection to the stream's seed
- * addresses alive, trying them in order with exponential backoff.
+ * by reference), and keeps a few outgoing connections to the node's
+ * candidate addresses (seeds first), which back off after failures.
  * Messages for the user go through a log callback; nothing is printed.
  */
 #ifndef P2PL_NET_H
@@ -34,11 +34,15 @@ struct p2pl_node *p2pl_net_node(struct p2pl_net *net);
 /* Listen on a (port 0: any free port); the bound address goes to *bound. */
 int p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
     struct p2pl_addr *bound, char *err, size_t errlen);
-/* Add a seed address; the driver dials seeds in the order added. */
+/* Add a seed address (from the URI): dialled first, never forgotten. */
 int p2pl_net_add_seed(struct p2pl_net *net, const struct p2pl_addr *a);
+/* Add addresses learnt elsewhere (a tracker) as candidates to dial. */
+void p2pl_net_add_peers(struct p2pl_net *net, const struct p2pl_addr *a, int n);
+/* Cap what all connections read, in bytes per second. */
+int p2pl_net_set_download(struct p2pl_net *net, uint64_t bytes_per_s);
+/* How many outgoing connections to keep (default 4). */
+void p2pl_net_set_outgoing(struct p2pl_net *net, int n);
 /* Hand a locally made piece to the node (takes the reference). */
 void p2pl_net_publish(struct p2pl_net *net, struct p2pl_piece *p);
-/* Microseconds since a handshake last completed with a seed (0: now). */
-uint64_t p2pl_net_seedless_us(const struct p2pl_net *net);
 
 #endif

@@ -1,5 +1,5 @@
-/* node.c - the protocol core: piece window, peers, push, playout. */
-#include "node.h"
+/* node.c - the protocol core: piece window, peers, messages, playout. */
+#include "node-int.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -8,51 +8,11 @@
 #define HELLO_TIMEOUT 10000000		/* µs to complete the handshake */
 #define IDLE_TIMEOUT 30000000		/* µs of silence before dropping */
 #define PING_EVERY 5000000
+#define PEX_EVERY 20000000
 #define TICK_MAX 1000000
 
-enum { PEER_HELLO, PEER_READY, PEER_DEAD };
-
-struct p2pl_peer {
-	struct p2pl_node *node;
-	struct p2pl_peer *next, **prevp;
-	void *conn;
-	int outgoing;
-	int state;
-	int counted;		/* in st.peers: the handshake completed */
-	struct p2pl_hello hello;
-	int subscribed;
-	int wait_join;		/* start at the next join point */
-	uint64_t send_next;	/* next sequence to push */
-	uint64_t latency;	/* theirs: older pieces are not sent, µs */
-	uint64_t born, last_rx, last_ping, rtt;
-	uint64_t pieces_in, pieces_out;
-	char err[P2PL_ERRLEN];
-};
-
-struct p2pl_node {
-	struct p2pl_node_cfg cfg;
-	struct p2pl_node_cb cb;
-	uint8_t id[P2PL_IDLEN];
-	struct p2pl_peer *peers;
-
-	struct p2pl_piece *ring[P2PL_RING];
-	int have_any, have_join;
-	uint64_t head, tail, last_join;
-	uint64_t store_bytes;
-
-	int playing;
-	uint64_t play_next;
-	int64_t offset;		/* min(receive time - stamp) this session */
-	int offset_set;
-
-	double tokens;
-	uint64_t tok_time;
-
-	struct p2pl_node_stats st;
-};
-
-static struct p2pl_piece *
-ring_get(const struct p2pl_node *n, uint64_t seq)
+struct p2pl_piece *
+p2pl__ring_get(const struct p2pl_node *n, uint64_t seq)
 {
 	struct p2pl_piece *p;
 
@@ -63,8 +23,8 @@ ring_get(const struct p2pl_node *n, uint64_t seq)
 }
 
 /* The first piece held at or after seq, or NULL. */
-static struct p2pl_piece *
-ring_next(const struct p2pl_node *n, uint64_t seq)
+struct p2pl_piece *
+p2pl__ring_next(const struct p2pl_node *n, uint64_t seq)
 {
 	struct p2pl_piece *p;
 
@@ -73,7 +33,7 @@ ring_next(const struct p2pl_node *n, uint64_t seq)
 	if (seq < n->tail)
 		seq = n->tail;
 	for (; seq <= n->head; seq++)
-		if ((p = ring_get(n, seq)) != NULL)
+		if ((p = p2pl__ring_get(n, seq)) != NULL)
 			return p;
 	return NULL;
 }
@@ -95,7 +55,7 @@ ring_drop(struct p2pl_node *n, uint64_t seq)
 static void
 ring_trim(struct p2pl_node *n)
 {
-	const struct p2pl_piece *h = ring_get(n, n->head), *t;
+	const struct p2pl_piece *h = p2pl__ring_get(n, n->head), *t;
 
 	if (n->head - n->tail >= P2PL_RING) {
 		for (uint64_t s = n->tail; s < n->tail + P2PL_RING; s++)
@@ -105,7 +65,7 @@ ring_trim(struct p2pl_node *n)
 		n->tail = n->head - P2PL_RING + 1;
 	}
 	while (n->tail < n->head) {
-		if ((t = ring_get(n, n->tail)) != NULL) {
+		if ((t = p2pl__ring_get(n, n->tail)) != NULL) {
 			if (n->have_join && t->seq >= n->last_join)
 				break;
 			if (h != NULL && t->stamp + n->cfg.window >= h->stamp)
@@ -138,6 +98,8 @@ store(struct p2pl_node *n, struct p2pl_piece *p, uint64_t now)
 	p->recv = now;
 	if (p->seq > n->head)
 		n->head = p->seq;
+	if (p->seq > n->known)
+		n->known = p->seq;
 	if (p->seq < n->tail)
 		n->tail = p->seq;
 	if ((p->flags & P2PL_PIECE_JOIN) &&
@@ -153,76 +115,31 @@ store(struct p2pl_node *n, struct p2pl_piece *p, uint64_t now)
 	ring_trim(n);
 }
 
-static void
-peer_send(struct p2pl_peer *p, const uint8_t *buf, size_t len,
+void
+p2pl__send(struct p2pl_peer *p, const uint8_t *buf, size_t len,
     struct p2pl_piece *piece)
 {
 	struct p2pl_node *n = p->node;
 
 	n->cb.send(n->cb.arg, p->conn, buf, len, piece);
 	n->st.bytes_out += len;
+	p->st.bytes_out += len;
 	n->tokens -= (double)len;
 }
 
-static uint64_t
-up_rate(const struct p2pl_node *n)
+int
+p2pl__peer_has(const struct p2pl_peer *p, uint64_t seq)
 {
-	return p2pl_rate_bytes(&n->cfg.up, n->st.bitrate);
-}
-
-/* Push one piece to p if it wants one and the caps allow; 1 if sent. */
-static int
-peer_push_one(struct p2pl_peer *p, uint64_t now)
-{
-	struct p2pl_node *n = p->node;
-	struct p2pl_piece *pc;
-	const struct p2pl_piece *h;
-	uint64_t lag;
-
-	(void)now;
-	if (p->state != PEER_READY || !p->subscribed || p->wait_join ||
-	    !n->have_any || p->send_next > n->head)
-		return 0;
-	if (up_rate(n) != UINT64_MAX && n->tokens <= 0)
-		return 0;
-	if (n->cb.backlog(n->cb.arg, p->conn) >= P2PL_BACKLOG_MAX)
-		return 0;
-	pc = ring_next(n, p->send_next);
-	if (pc == NULL) {
-		p->send_next = n->head + 1;
-		return 0;
-	}
-	/*
-	 * A subscriber behind its deadline (or, with none, half the window)
-	 * skips whole groups of pieces: it restarts at the newest join
-	 * point, never inside a group a decoder cannot start.
-	 */
-	h = ring_get(n, n->head);
-	lag = p->latency > 0 ? p->latency : n->cfg.window / 2;
-	if (h != NULL && n->have_join && pc->seq < n->last_join &&
-	    pc->stamp + lag < h->stamp)
-		pc = ring_get(n, n->last_join);
-	if (pc == NULL)
-		return 0;
-	peer_send(p, pc->msg, pc->msglen, pc);
-	p->send_next = pc->seq + 1;
-	p->pieces_out++;
-	n->st.pieces_out++;
-	return 1;
+	/* a publisher holds every piece it made that we know of */
+	if (p->hello.role == P2PL_ROLE_PUBLISHER && p->state == PEER_READY)
+		return seq <= p->node->known;
+	return p->hseq[seq % P2PL_RING] == seq + 1;
 }
 
 void
-p2pl_node_flush(struct p2pl_node *n, uint64_t now)
+p2pl__mark(struct p2pl_peer *p, uint64_t seq)
 {
-	struct p2pl_peer *p;
-	int sent;
-
-	/* one piece per peer per round, so a capped upload is shared fairly */
-	do {
-		sent = 0;
-		for (p = n->peers; p != NULL; p = p->next)
-			sent += peer_push_one(p, now);
-	} while (sent > 0);
+	p->hseq[seq % P2PL_RING] = seq + 1;
 }
 
 static void
@@ -255,7 +172,7 @@ play(struct p2pl_node *n, uint64_t now)
 		n->play_next = n->last_join;
 	}
 	for (;;) {
-		p = ring_get(n, n->play_next);
+		p = p2pl__ring_get(n, n->play_next);
 		if (p != NULL && n->have_join && p->seq < n->last_join &&
 		    now > deadline(n, p) + n->cfg.latency) {
 			/* far behind live: catch up at the newest join point */
@@ -271,7 +188,7 @@ play(struct p2pl_node *n, uint64_t now)
 			return TICK_MAX;
 		if (n->play_next < n->tail)
 			n->play_next = n->tail;
-		q = ring_next(n, n->play_next);
+		q = p2pl__ring_next(n, n->play_next);
 		if (q == NULL)
 			return TICK_MAX;
 		if (!(q->flags & P2PL_PIECE_RESTART) && now < deadline(n, q))
@@ -282,12 +199,48 @@ play(struct p2pl_node *n, uint64_t now)
 	}
 }
 
+static struct p2pl_peer *
+find_id(const struct p2pl_node *n, const uint8_t *id, const struct p2pl_peer *not)
+{
+	struct p2pl_peer *q;
+
+	for (q = n->peers; q != NULL; q = q->next)
+		if (q != not && q->state == PEER_READY &&
+		    memcmp(q->hello.id, id, P2PL_IDLEN) == 0)
+			return q;
+	return NULL;
+}
+
+/* Two connections between the same pair: both ends keep the one dialled
+ * by the smaller id, so they agree without talking. */
 static int
-on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len)
+dedupe(struct p2pl_peer *p)
+{
+	struct p2pl_node *n = p->node;
+	struct p2pl_peer *q = find_id(n, p->hello.id, p);
+	const uint8_t *pd, *qd;
+
+	if (q == NULL)
+		return 0;
+	pd = p->outgoing ? n->id : p->hello.id;
+	qd = q->outgoing ? n->id : q->hello.id;
+	if (memcmp(pd, qd, P2PL_IDLEN) < 0) {
+		q->state = PEER_DEAD;
+		q->benign = 1;
+		p2pl_seterr(q->err, sizeof(q->err), "duplicate connection");
+		return 0;
+	}
+	p2pl_seterr(p->err, sizeof(p->err), "duplicate connection");
+	p->benign = 1;
+	return -1;
+}
+
+static int
+on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 {
 	struct p2pl_node *n = p->node;
 	uint8_t msg[P2PL_MSG_HDR + P2PL_SUBSCRIBE_LEN];
-	uint64_t from = 0;
+	uint64_t from = P2PL_FROM_LIVE;
 
 	if (p->state != PEER_HELLO) {
 		p2pl_seterr(p->err, sizeof(p->err), "second hello");
@@ -302,19 +255,30 @@ on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len)
 	}
 	if (memcmp(p->hello.id, n->id, P2PL_IDLEN) == 0) {
 		p2pl_seterr(p->err, sizeof(p->err), "connected to ourselves");
+		p->benign = 1;
 		return -1;
 	}
+	if (dedupe(p) == -1)
+		return -1;
 	p->state = PEER_READY;
 	p->counted = 1;
 	n->st.peers++;
-	if (p->outgoing && n->cfg.role != P2PL_ROLE_PUBLISHER) {
-		if (n->playing)
+	if (!p->outgoing)
+		p->addr.port = p->hello.port;
+	else
+		p2pl__cand_ok(n, &p->addr);
+	if (n->cfg.role != P2PL_ROLE_PUBLISHER) {
+		/* the newest join point from one peer; then only fresh pieces,
+		 * unless this is our only peer and we play: resume there */
+		if (!n->have_join && !n->subscribed_once) {
+			from = 0;
+			n->subscribed_once = 1;
+		} else if (n->playing && n->st.peers == 1)
 			from = n->play_next;
-		else if (!n->cfg.play && n->have_any)
-			from = n->head + 1;
-		peer_send(p, msg, p2pl_wire_subscribe(msg, from,
+		p2pl__send(p, msg, p2pl_wire_subscribe(msg, from,
 		    (uint32_t)(n->cfg.latency / 1000)), NULL);
 	}
+	p2pl__pex_send(p, now);
 	return 0;
 }
 
@@ -322,7 +286,6 @@ static int
 on_subscribe(struct p2pl_peer *p, const uint8_t *body, size_t len,
     uint64_t now)
 {
-	struct p2pl_node *n = p->node;
 	uint32_t latency_ms;
 	uint64_t from;
 
@@ -331,14 +294,8 @@ on_subscribe(struct p2pl_peer *p, const uint8_t *body, size_t len,
 		return -1;
 	p->latency = (uint64_t)latency_ms * 1000;
 	p->subscribed = 1;
-	p->wait_join = 0;
-	if (from != 0)
-		p->send_next = from;
-	else if (n->have_join)
-		p->send_next = n->last_join;
-	else
-		p->wait_join = 1;
-	p2pl_node_flush(n, now);
+	p2pl__sched_subscribe(p, from);
+	p2pl_node_flush(p->node, now);
 	return 0;
 }
 
@@ -353,10 +310,11 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	if (p2pl_piece_peek(body, len, &seq, &stamp, &flags, p->err,
 	    sizeof(p->err)) == -1)
 		return -1;
-	if (ring_get(n, seq) != NULL ||
-	    (n->have_any && seq + P2PL_RING <= n->head) ||
-	    (n->playing && seq < n->play_next && seq < n->tail)) {
+	p2pl__mark(p, seq);
+	if (p2pl__ring_get(n, seq) != NULL ||
+	    (n->have_any && seq + P2PL_RING <= n->head)) {
 		n->st.dups++;
+		p->st.dups++;
 		return 0;
 	}
 	pc = p2pl_piece_verify(n->cfg.key, body, len, p->err, sizeof(p->err));
@@ -364,10 +322,16 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		n->st.bad++;
 		return -1;
 	}
-	p->pieces_in++;
+	p->st.pieces_in++;
 	n->st.pieces_in++;
 	n->st.bytes_in += pc->msglen;
-	return p2pl_node_publish(n, pc, now);
+	p2pl__sched_heard(n, seq, now);
+	store(n, pc, now);
+	p2pl__sched_got(n, seq);
+	p2pl__sched_new_piece(n, pc, p, now);
+	play(n, now);
+	p2pl_node_flush(n, now);
+	return 0;
 }
 
 static int
@@ -375,11 +339,10 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
     size_t len, uint64_t now)
 {
 	uint8_t msg[P2PL_MSG_HDR + 8];
-	struct p2pl_piece *pc;
 	uint64_t v;
 
 	if (type == P2PL_MSG_HELLO)
-		return on_hello(p, body, len);
+		return on_hello(p, body, len, now);
 	if (p->state != PEER_READY) {
 		p2pl_seterr(p->err, sizeof(p->err), "message before hello");
 		return -1;
@@ -389,6 +352,8 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 		return on_piece(p, body, len, now);
 	case P2PL_MSG_SUBSCRIBE:
 		return on_subscribe(p, body, len, now);
+	case P2PL_MSG_PEX:
+		return p2pl__pex_input(p, body, len);
 	case P2PL_MSG_HAVE:
 	case P2PL_MSG_REQUEST:
 	case P2PL_MSG_PING:
@@ -400,11 +365,19 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 	default:
 		return 0;	/* unknown types are for later versions */
 	}
-	if (type == P2PL_MSG_REQUEST &&
-	    (pc = ring_get(p->node, v)) != NULL)
-		peer_send(p, pc->msg, pc->msglen, pc);
+	if (type == P2PL_MSG_HAVE) {
+		if (v > P2PL_SEQ_MAX) {
+			p2pl_seterr(p->err, sizeof(p->err), "have out of range");
+			return -1;
+		}
+		p2pl__mark(p, v);
+		p2pl__sched_heard(p->node, v, now);
+	} else if (type == P2PL_MSG_REQUEST) {
+		p2pl__sched_request(p, v);
+		p2pl_node_flush(p->node, now);
+	}
 	else if (type == P2PL_MSG_PING)
-		peer_send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_PONG, v), NULL);
+		p2pl__send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_PONG, v), NULL);
 	else if (type == P2PL_MSG_PONG && v <= now)
 		p->rtt = now - v;
 	return 0;
@@ -435,6 +408,7 @@ p2pl_peer_input(struct p2pl_peer *p, const uint8_t *buf, size_t n,
 		if (r == 0)
 			break;
 		p->last_rx = now;
+		p->st.bytes_in += (uint64_t)r;
 		if (on_message(p, type, body, len, now) == -1)
 			goto fail;
 		off += (size_t)r;
@@ -448,19 +422,14 @@ fail:
 int
 p2pl_node_publish(struct p2pl_node *n, struct p2pl_piece *pc, uint64_t now)
 {
-	struct p2pl_peer *p;
-
-	if (ring_get(n, pc->seq) != NULL ||
+	if (p2pl__ring_get(n, pc->seq) != NULL ||
 	    (n->have_any && pc->seq + P2PL_RING <= n->head)) {
 		p2pl_piece_unref(pc);
 		return 0;
 	}
+	n->st.made++;
 	store(n, pc, now);
-	for (p = n->peers; p != NULL; p = p->next)
-		if (p->wait_join && (pc->flags & P2PL_PIECE_JOIN)) {
-			p->wait_join = 0;
-			p->send_next = pc->seq;
-		}
+	p2pl__sched_new_piece(n, pc, NULL, now);
 	play(n, now);
 	p2pl_node_flush(n, now);
 	return 0;
@@ -469,7 +438,7 @@ p2pl_node_publish(struct p2pl_node *n, struct p2pl_piece *pc, uint64_t now)
 static void
 refill(struct p2pl_node *n, uint64_t now)
 {
-	uint64_t rate = up_rate(n);
+	uint64_t rate = p2pl_rate_bytes(&n->cfg.up, n->st.bitrate);
 	double burst;
 
 	if (now > n->tok_time && rate != UINT64_MAX) {
@@ -487,8 +456,8 @@ refill(struct p2pl_node *n, uint64_t now)
 static uint64_t
 bitrate(const struct p2pl_node *n)
 {
-	const struct p2pl_piece *h = ring_get(n, n->head);
-	const struct p2pl_piece *t = ring_next(n, n->tail);
+	const struct p2pl_piece *h = p2pl__ring_get(n, n->head);
+	const struct p2pl_piece *t = p2pl__ring_next(n, n->tail);
 
 	if (h == NULL || t == NULL || h->stamp <= t->stamp ||
 	    h->stamp - t->stamp < 500000)
@@ -496,21 +465,20 @@ bitrate(const struct p2pl_node *n)
 	return n->store_bytes * 8 * 1000000 / (h->stamp - t->stamp);
 }
 
-uint64_t
-p2pl_node_tick(struct p2pl_node *n, uint64_t now)
+/* Keepalives, timeouts and peer exchange; drops dead peers. */
+static void
+tend_peers(struct p2pl_node *n, uint64_t now)
 {
 	struct p2pl_peer *p, *next;
 	uint8_t msg[P2PL_MSG_HDR + 8];
-	uint64_t wait, rate;
 	const char *why;
 
-	n->st.bitrate = bitrate(n);
-	refill(n, now);
-	wait = play(n, now);
 	for (p = n->peers; p != NULL; p = next) {
 		next = p->next;
 		why = NULL;
-		if (p->state == PEER_HELLO && now > p->born + HELLO_TIMEOUT)
+		if (p->state == PEER_DEAD)
+			why = p->err;
+		else if (p->state == PEER_HELLO && now > p->born + HELLO_TIMEOUT)
 			why = "no hello in time";
 		else if (now > p->last_rx + IDLE_TIMEOUT)
 			why = "timed out";
@@ -518,16 +486,34 @@ p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 			n->cb.drop(n->cb.arg, p->conn, why);
 			continue;
 		}
-		if (p->state == PEER_READY && now >= p->last_ping + PING_EVERY) {
+		if (p->state != PEER_READY)
+			continue;
+		if (now >= p->last_ping + PING_EVERY) {
 			p->last_ping = now;
-			peer_send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_PING, now),
-			    NULL);
+			p2pl__send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_PING,
+			    now), NULL);
 		}
+		if (now >= p->last_pex + PEX_EVERY)
+			p2pl__pex_send(p, now);
 	}
+}
+
+uint64_t
+p2pl_node_tick(struct p2pl_node *n, uint64_t now)
+{
+	uint64_t wait, w, rate;
+
+	n->st.bitrate = bitrate(n);
+	refill(n, now);
+	wait = play(n, now);
+	tend_peers(n, now);
+	w = p2pl__sched_pull(n, now);
+	if (w < wait)
+		wait = w;
 	p2pl_node_flush(n, now);
-	rate = up_rate(n);
+	rate = p2pl_rate_bytes(&n->cfg.up, n->st.bitrate);
 	if (rate != UINT64_MAX && n->tokens <= 0 && rate > 0) {
-		uint64_t w = (uint64_t)(-n->tokens * 1e6 / (double)rate) + 1000;
+		w = (uint64_t)(-n->tokens * 1e6 / (double)rate) + 1000;
 		if (w < wait)
 			wait = w;
 	}
@@ -538,18 +524,26 @@ p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 
 struct p2pl_peer *
 p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
-    uint64_t now)
+    const struct p2pl_addr *remote, uint64_t now)
 {
-	struct p2pl_peer *p = calloc(1, sizeof(*p));
+	struct p2pl_peer *p;
 	struct p2pl_hello h;
 	uint8_t msg[P2PL_MSG_HDR + P2PL_HELLO_LEN];
+	int count = 0;
 
-	if (p == NULL)
+	for (p = n->peers; p != NULL; p = p->next)
+		count++;
+	if (count >= n->cfg.max_peers || (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->node = n;
 	p->conn = conn;
 	p->outgoing = outgoing;
+	if (remote != NULL)
+		p->addr = *remote;
+	if (!outgoing)
+		p->addr.port = 0;	/* known from its hello */
 	p->born = p->last_rx = p->last_ping = now;
+	p->last_pex = now;
 	p->next = n->peers;
 	if (n->peers != NULL)
 		n->peers->prevp = &p->next;
@@ -561,7 +555,7 @@ p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
 	h.port = n->cfg.port;
 	memcpy(h.key, n->cfg.key, P2PL_KEYLEN);
 	memcpy(h.id, n->id, P2PL_IDLEN);
-	peer_send(p, msg, p2pl_wire_hello(msg, &h), NULL);
+	p2pl__send(p, msg, p2pl_wire_hello(msg, &h), NULL);
 	return p;
 }
 
@@ -570,6 +564,7 @@ p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p)
 {
 	if (p->counted)
 		n->st.peers--;
+	p2pl__sched_forget(n, p);
 	*p->prevp = p->next;
 	if (p->next != NULL)
 		p->next->prevp = p->prevp;
@@ -580,6 +575,12 @@ const char *
 p2pl_peer_error(const struct p2pl_peer *p)
 {
 	return p->err[0] ? p->err : "protocol error";
+}
+
+int
+p2pl_peer_benign(const struct p2pl_peer *p)
+{
+	return p->benign;
 }
 
 const struct p2pl_hello *
@@ -601,6 +602,10 @@ p2pl_node_new(const struct p2pl_node_cfg *cfg, const struct p2pl_node_cb *cb)
 	n->cb = *cb;
 	if (n->cfg.window == 0)
 		n->cfg.window = 5000000;
+	if (n->cfg.push == 0)
+		n->cfg.push = cfg->role == P2PL_ROLE_PUBLISHER ? 1 : 2;
+	if (n->cfg.max_peers == 0)
+		n->cfg.max_peers = 16;
 	randombytes_buf(n->id, sizeof(n->id));
 	return n;
 }
@@ -618,6 +623,12 @@ p2pl_node_free(struct p2pl_node *n)
 }
 
 void
+p2pl_node_flush(struct p2pl_node *n, uint64_t now)
+{
+	p2pl__sched_flush(n, now);
+}
+
+void
 p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st)
 {
 	*st = n->st;
@@ -626,7 +637,7 @@ p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st)
 const struct p2pl_piece *
 p2pl_node_head(const struct p2pl_node *n)
 {
-	return ring_get(n, n->head);
+	return p2pl__ring_get(n, n->head);
 }
 
 void *
@@ -639,4 +650,40 @@ void
 p2pl_node_set_port(struct p2pl_node *n, uint16_t port)
 {
 	n->cfg.port = port;
+}
+
+struct p2pl_peer *
+p2pl_node_peers(const struct p2pl_node *n)
+{
+	return n->peers;
+}
+
+struct p2pl_peer *
+p2pl_peer_next(const struct p2pl_peer *p)
+{
+	return p->next;
+}
+
+const struct p2pl_addr *
+p2pl_peer_addr(const struct p2pl_peer *p)
+{
+	return &p->addr;
+}
+
+const struct p2pl_peer_stats *
+p2pl_peer_stats(const struct p2pl_peer *p)
+{
+	return &p->st;
+}
+
+int
+p2pl_peer_outgoing(const struct p2pl_peer *p)
+{
+	return p->outgoing;
+}
+
+uint64_t
+p2pl_peer_rtt(const struct p2pl_peer *p)
+{
+	return p->rtt;
 }

@@ -50,6 +50,15 @@ struct p2pl_node_cfg {
 	uint64_t latency;		/* playout deadline after the stamp */
 	uint64_t window;		/* how long pieces are kept */
 	struct p2pl_rate up;		/* upload cap */
+	int push;			/* neighbours each fresh piece is pushed
+					 * to (0: 1 for a publisher, else 2) */
+	int max_peers;			/* connections kept (0: 16) */
+};
+
+struct p2pl_peer_stats {
+	uint64_t pieces_in, pieces_out;	/* pieces received and sent */
+	uint64_t bytes_in, bytes_out;	/* all bytes */
+	uint64_t dups;			/* pieces it sent that we had */
 };
 
 struct p2pl_node_stats {
@@ -58,6 +67,7 @@ struct p2pl_node_stats {
 	uint64_t dups, bad;		/* duplicate and rejected pieces */
 	uint64_t played, skipped;	/* delivered, and given up on */
 	uint64_t made;			/* pieces published locally */
+	uint64_t requests;		/* pieces we asked peers for */
 	int peers;			/* connections with a handshake */
 	uint64_t bitrate;		/* stream bits/s over the window */
 };
@@ -66,9 +76,13 @@ struct p2pl_node *p2pl_node_new(const struct p2pl_node_cfg *cfg,
     const struct p2pl_node_cb *cb);
 void p2pl_node_free(struct p2pl_node *n);
 
-/* A new connection; outgoing when we dialled it.  Sends our HELLO. */
+/*
+ * A new connection; outgoing when we dialled it, remote its address (for
+ * an outgoing one, the address dialled).  Sends our HELLO.  NULL when the
+ * node has max_peers connections already.
+ */
 struct p2pl_peer *p2pl_node_peer_new(struct p2pl_node *n, void *conn,
-    int outgoing, uint64_t now);
+    int outgoing, const struct p2pl_addr *remote, uint64_t now);
 /* Forget a connection (after the driver closed it). */
 void p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p);
 
@@ -80,6 +94,8 @@ void p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p);
 long p2pl_peer_input(struct p2pl_peer *p, const uint8_t *buf, size_t n,
     uint64_t now);
 const char *p2pl_peer_error(const struct p2pl_peer *p);
+/* True when that error was no fault of the peer's (a duplicate link). */
+int p2pl_peer_benign(const struct p2pl_peer *p);
 /* The peer's HELLO, or NULL before the handshake. */
 const struct p2pl_hello *p2pl_peer_hello(const struct p2pl_peer *p);
 
@@ -96,6 +112,29 @@ uint64_t p2pl_node_tick(struct p2pl_node *n, uint64_t now);
 void p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st);
 /* The port our HELLO advertises (known once the listener is bound). */
 void p2pl_node_set_port(struct p2pl_node *n, uint16_t port);
+/*
+ * Candidate addresses to dial: seeds from the URI and addresses learnt
+ * from trackers and peer exchange.  p2pl_node_pick() gives one that is
+ * neither connected nor backing off after failures (0), or -1; the
+ * driver reports how a dial ended with p2pl_node_dial_failed() (bad: the
+ * peer broke the protocol).
+ */
+int p2pl_node_add_candidate(struct p2pl_node *n, const struct p2pl_addr *a,
+    int seed);
+int p2pl_node_pick(struct p2pl_node *n, uint64_t now, struct p2pl_addr *a);
+void p2pl_node_dial_failed(struct p2pl_node *n, const struct p2pl_addr *a,
+    int bad, uint64_t now);
+/* Outgoing connections open or being set up. */
+int p2pl_node_outgoing(const struct p2pl_node *n);
+
+/* Walk the peers: first, then next; their address, stats and RTT (µs). */
+struct p2pl_peer *p2pl_node_peers(const struct p2pl_node *n);
+struct p2pl_peer *p2pl_peer_next(const struct p2pl_peer *p);
+const struct p2pl_addr *p2pl_peer_addr(const struct p2pl_peer *p);
+const struct p2pl_peer_stats *p2pl_peer_stats(const struct p2pl_peer *p);
+int p2pl_peer_outgoing(const struct p2pl_peer *p);
+uint64_t p2pl_peer_rtt(const struct p2pl_peer *p);
+
 /* The conn of some peer, to walk them when closing all; NULL if none. */
 void *p2pl_node_first_conn(const struct p2pl_node *n);
 /* Newest piece held, or NULL. */

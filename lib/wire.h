@@ -26,7 +26,11 @@ enum {
 	P2PL_MSG_REQUEST = 5,
 	P2PL_MSG_PING = 6,
 	P2PL_MSG_PONG = 7,
+	P2PL_MSG_PEX = 8,
 };
+
+/* SUBSCRIBE from this: only pieces that arrive from now on */
+#define P2PL_FROM_LIVE UINT64_MAX
 
 enum { P2PL_ROLE_VIEWER, P2PL_ROLE_PUBLISHER, P2PL_ROLE_RELAY };
 

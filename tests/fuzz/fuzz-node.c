@@ -243,7 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cb.drop = cb_drop;
 	if ((hs.node = p2pl_node_new(&cfg, &cb)) == NULL)
 		abort();
-	hs.peer = p2pl_node_peer_new(hs.node, &hs, (ctl >> 1) & 1, T0 + 1000000);
+	hs.peer = p2pl_node_peer_new(hs.node, &hs, (ctl >> 1) & 1, NULL, T0 + 1000000);
 	if (hs.peer == NULL)
 		abort();
 	feed(&hs, buf, n, (int)((ctl >> 2) & 7) + 1, 50000ULL << (ctl >> 5));
