@@ -38,6 +38,7 @@ struct publish {
 	volatile int stop;
 	uint64_t seq;		/* the source thread's */
 	uint64_t pieces;	/* pieces the loop took */
+	uint64_t bytes;		/* their payload bytes */
 	int status, eof;
 	char err[P2PL_ERRLEN];	/* the source thread's error */
 };
@@ -114,6 +115,7 @@ on_pieces(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		pb->pieces++;
+		pb->bytes += p->len;
 		if (pb->out != NULL)
 			p2pl_out_piece(pb->out, p);
 		if (pb->net != NULL)
@@ -151,6 +153,7 @@ on_second(evutil_socket_t fd, short what, void *arg)
 	p2pl_json_str(&j, "prog", "p2pl-publish");
 	p2pl_json_str(&j, "stream", pb->keystr);
 	p2pl_json_u64(&j, "pieces", pb->pieces);
+	p2pl_json_u64(&j, "bytes", pb->bytes);
 	p2pl_json_u64(&j, "bitrate", p2pl_source_bitrate(pb->src));
 	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
 	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);

@@ -34,6 +34,7 @@ struct p2pl_peer {
 	int wait_join;		/* a newcomer waiting for a join point */
 	uint64_t latency;	/* theirs: staler pieces are not sent, µs */
 	uint64_t hseq[P2PL_RING];	/* seq + 1 of pieces known held */
+	uint64_t qseq[P2PL_RING];	/* seq + 1 of pieces queued for it */
 	struct seqq rq;		/* pieces they asked for: sent first */
 	struct seqq pq;		/* pieces pushed to them */
 	int reqs;		/* our requests outstanding at them */
@@ -70,7 +71,7 @@ struct p2pl_node {
 	uint64_t known;		/* newest sequence heard of */
 	uint64_t store_bytes;
 	struct want wants[P2PL_RING];
-	int subscribed_once;	/* asked a peer for the newest join point */
+	uint64_t first_heard;	/* + 1: the oldest piece heard of at start */
 
 	int playing;
 	uint64_t play_next;

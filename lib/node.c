@@ -268,12 +268,11 @@ on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	else
 		p2pl__cand_ok(n, &p->addr);
 	if (n->cfg.role != P2PL_ROLE_PUBLISHER) {
-		/* the newest join point from one peer; then only fresh pieces,
-		 * unless this is our only peer and we play: resume there */
-		if (!n->have_join && !n->subscribed_once) {
+		/* before playing, learn who holds the newest join point; then
+		 * only fresh pieces, unless this is our only peer: resume */
+		if (!n->playing)
 			from = 0;
-			n->subscribed_once = 1;
-		} else if (n->playing && n->st.peers == 1)
+		else if (n->st.peers == 1)
 			from = n->play_next;
 		p2pl__send(p, msg, p2pl_wire_subscribe(msg, from,
 		    (uint32_t)(n->cfg.latency / 1000)), NULL);
@@ -605,7 +604,7 @@ p2pl_node_new(const struct p2pl_node_cfg *cfg, const struct p2pl_node_cb *cb)
 	if (n->cfg.push == 0)
 		n->cfg.push = cfg->role == P2PL_ROLE_PUBLISHER ? 1 : 2;
 	if (n->cfg.max_peers == 0)
-		n->cfg.max_peers = 16;
+		n->cfg.max_peers = cfg->role == P2PL_ROLE_VIEWER ? 16 : 256;
 	randombytes_buf(n->id, sizeof(n->id));
 	return n;
 }

@@ -36,6 +36,17 @@ q_pop(struct seqq *q, uint64_t *s)
 	return 0;
 }
 
+/* Queue a push for p unless it has the piece or has it queued. */
+static int
+enqueue(struct p2pl_peer *p, uint64_t seq)
+{
+	if (p2pl__peer_has(p, seq) || p->qseq[seq % P2PL_RING] == seq + 1 ||
+	    q_push(&p->pq, seq) == -1)
+		return -1;
+	p->qseq[seq % P2PL_RING] = seq + 1;
+	return 0;
+}
+
 static int
 count_peers(const struct p2pl_node *n)
 {
@@ -78,13 +89,11 @@ p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
 			if (!(pc->flags & P2PL_PIECE_JOIN))
 				continue;
 			p->wait_join = 0;
-			q_push(&p->pq, pc->seq);
-			p2pl__mark(p, pc->seq);
+			enqueue(p, pc->seq);
 			continue;
 		}
 		if (p->subscribed && fresh && chosen < n->cfg.push &&
-		    q_push(&p->pq, pc->seq) == 0) {
-			p2pl__mark(p, pc->seq);
+		    enqueue(p, pc->seq) == 0) {
 			chosen++;
 			continue;
 		}
@@ -116,6 +125,8 @@ p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now)
 
 	if (n->have_any && seq + P2PL_RING <= n->head)
 		return;
+	if (n->first_heard == 0 || seq + 1 < n->first_heard)
+		n->first_heard = seq + 1;
 	if (seq > n->known) {
 		/* everything up to it exists: learn of the gap too */
 		s = n->known + 1;
@@ -146,6 +157,7 @@ p2pl__sched_request(struct p2pl_peer *p, uint64_t seq)
 {
 	if (p2pl__ring_get(p->node, seq) != NULL)
 		q_push(&p->rq, seq);	/* a flood of requests overflows: dropped */
+	p->qseq[seq % P2PL_RING] = seq + 1;
 }
 
 void
@@ -157,19 +169,22 @@ p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from)
 	p->wait_join = 0;
 	if (from == P2PL_FROM_LIVE)
 		return;
+	if (from == 0 && !n->have_join) {
+		p->wait_join = 1;
+		return;
+	}
 	if (from == 0) {
-		if (!n->have_join) {
-			p->wait_join = 1;
-			return;
-		}
-		from = n->last_join;
+		/* a newcomer: say what we hold from the newest join point and
+		 * let it pull, spreading its start over all its neighbours */
+		for (pc = p2pl__ring_get(n, n->last_join); pc != NULL;
+		    pc = p2pl__ring_next(n, pc->seq + 1))
+			send_have(p, pc->seq);
+		return;
 	}
 	for (pc = p2pl__ring_next(n, from); pc != NULL;
-	    pc = p2pl__ring_next(n, pc->seq + 1)) {
-		if (q_push(&p->pq, pc->seq) == -1)
+	    pc = p2pl__ring_next(n, pc->seq + 1))
+		if (enqueue(p, pc->seq) == -1 && p->pq.head - p->pq.tail == QLEN)
 			break;
-		p2pl__mark(p, pc->seq);
-	}
 }
 
 /* The neighbour to ask for seq: holds it, not the one that failed us,
@@ -202,10 +217,12 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 	struct want *w;
 	uint64_t s, lo, wait = TICK_MAX;
 
-	if (n->cfg.role == P2PL_ROLE_PUBLISHER || !n->have_any ||
-	    (n->cfg.play && !n->playing))
+	if (n->cfg.role == P2PL_ROLE_PUBLISHER || n->first_heard == 0)
 		return TICK_MAX;
-	lo = n->cfg.play ? n->play_next : n->tail;
+	/* before playing: everything heard of, to reach a join point */
+	lo = n->playing ? n->play_next : n->first_heard - 1;
+	if (!n->cfg.play && n->have_any)
+		lo = n->tail;
 	if (n->known >= P2PL_RING && lo < n->known - P2PL_RING + 1)
 		lo = n->known - P2PL_RING + 1;
 	for (s = lo; s <= n->known; s++) {
@@ -271,9 +288,9 @@ send_one(struct p2pl_peer *p)
 		return 0;
 	while (q_pop(&p->rq, &s) == 0 || q_pop(&p->pq, &s) == 0) {
 		pc = p2pl__ring_get(n, s);
-		/* nothing the receiver would play too late */
-		if (pc == NULL || (h != NULL && p->latency > 0 &&
-		    pc->stamp + p->latency < h->stamp))
+		/* nothing it has, nor would play too late */
+		if (pc == NULL || p2pl__peer_has(p, s) || (h != NULL &&
+		    p->latency > 0 && pc->stamp + p->latency < h->stamp))
 			continue;
 		p2pl__mark(p, s);
 		p2pl__send(p, pc->msg, pc->msglen, pc);

@@ -169,6 +169,12 @@ test_live(void)
 	static struct link cd, dc;
 	connect_nodes(lv, pub, &cd, &dc, now);
 	pump_all(&cd, &dc, now);
+	ok(late.n == 0, "a newcomer is told what the publisher holds");
+	/* after the pull delay it asks for those pieces, and starts */
+	for (int t = 0; t <= 100000; t += 10000) {
+		p2pl_node_tick(lv, now + (uint64_t)t);
+		pump_all(&cd, &dc, now + (uint64_t)t);
+	}
 	ok(late.n == 10 && late.delivered[0] == 120 && late.delivered[9] == 129,
 	    "late viewer started at join point 120 (%d pieces, first %llu)",
 	    late.n, late.n ? (unsigned long long)late.delivered[0] : 0);

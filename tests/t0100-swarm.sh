@@ -1,0 +1,58 @@
+#!/bin/sh
+# 30 viewers, each uploading at most 1.5x the stream, the publisher at most
+# 2x: every viewer's output decodes with no error, and the publisher sends
+# at most 2.2x the stream's bytes, counted from outside the program too
+# (/proc/PID/io: bytes it wrote to sockets against bytes it read).
+. "$(dirname "$0")/lib.sh"
+N=${N:-30}
+
+camera cam
+publish cam cam.key -u 2x
+i=1
+while [ $i -le $N ]; do
+	viewer v$i -u 1.5x "$URI"
+	eval "v${i}_pid=\$VIEWER_PID"
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 15
+read_io() { sed -n "s/^$2: //p" "/proc/$1/io"; }
+wchar=$(read_io $PUB_PID wchar)
+rchar=$(read_io $PUB_PID rchar)
+i=1
+while [ $i -le $N ]; do
+	eval "stop \$v${i}_pid"
+	i=$((i + 1))
+done
+pub_bad=
+made=$(last_stat "$T/cam.pub.stats" bytes)
+sent=$(last_stat "$T/cam.pub.stats" up_bytes)
+python3 - "$wchar" "$rchar" "$made" "$sent" <<'PY' >&2 || pub_bad=1
+import sys
+wchar, rchar, made, sent = map(int, sys.argv[1:])
+outside, inside = wchar / rchar, sent / made
+print("# publisher: wrote %d bytes for %d read (%.2fx from /proc); "
+      "its own count %.2fx of %d stream bytes" % (wchar, rchar, outside, inside, made))
+sys.exit(0 if outside <= 2.2 and inside <= 2.2 else 1)
+PY
+i=1
+while [ $i -le $N ]; do
+	echo "v$i $(last_stat "$T/v$i.stats" up_bytes) $(last_stat "$T/v$i.stats" delay_p50_all) $(last_stat "$T/v$i.stats" delay_p99_all) $(last_stat "$T/v$i.stats" skipped) $(last_stat "$T/v$i.stats" dups) $(last_stat "$T/v$i.stats" peers)" >>"$T/table"
+	i=$((i + 1))
+done
+python3 - "$T/table" <<'PY' >&2
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+def col(k, f=float): return sorted(f(r[k]) if r[k] != "null" else -1 for r in rows)
+def mmm(v): return "min %s median %s max %s" % (v[0], v[len(v) // 2], v[-1])
+print("# viewers: upload bytes", mmm(col(1, int)))
+print("# viewers: delay p50", mmm(col(2)), "s; p99", mmm(col(3)), "s")
+print("# viewers: skipped", sum(col(4, int)), "pieces in all; duplicates", mmm(col(5, int)), "; peers", mmm(col(6, int)))
+PY
+i=1
+while [ $i -le $N ]; do
+	decodes "$T/v$i.out"
+	[ "$(last_stat "$T/v$i.stats" skipped)" -eq 0 ] || fail "v$i skipped pieces"
+	i=$((i + 1))
+done
+[ -z "${pub_bad:-}" ] || fail "the publisher sent more than 2.2x the stream"
