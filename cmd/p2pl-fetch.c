@@ -24,6 +24,8 @@ struct fetch {
 	FILE *stats;
 	char key[P2PL_KEY_B32LEN + 1];
 	uint64_t timeout, started, last_piece;
+	uint64_t down;		/* -d, bytes per second; 0: no cap */
+	uint16_t port;		/* where it listens */
 	int status;
 };
 
@@ -31,9 +33,10 @@ static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-fetch [-qv] [--frames] [-l [HOST:]PORT] [-u RATE] "
-	    "[--latency SECONDS]\n"
-	    "                  [--stats FILE|-] [--timeout SECONDS] URI\n");
+	    "usage: p2pl-fetch [-qv] [--frames] [-d RATE] [-l [HOST:]PORT] "
+	    "[-u RATE]\n"
+	    "                  [--latency SECONDS] [--stats FILE|-] "
+	    "[--timeout SECONDS] URI\n");
 	exit(status);
 }
 
@@ -84,6 +87,7 @@ write_stats(struct fetch *f)
 	    (double)(os->first_byte - f->started) / 1e6);
 	p2pl_json_u64(&j, "bitrate", ns.bitrate);
 	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
+	p2pl_json_u64(&j, "listen", f->port);
 	p2pl_json_u64(&j, "down_bytes", ns.bytes_in);
 	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
 	p2pl_json_u64(&j, "bad", ns.bad);
@@ -156,6 +160,7 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 		f->status = 1;
 		goto done;
 	}
+	f->port = bound.port;
 	if (frames) {
 		memcpy(h.key, u->key, P2PL_KEYLEN);
 		p2pl_out_raw(f->out, hello, p2pl_wire_hello(hello, &h));
@@ -163,6 +168,16 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	}
 	for (i = 0; i < u->npeers; i++)
 		p2pl_net_add_seed(f->net, &u->peers[i]);
+	for (i = 0; i < u->ntrackers; i++)
+		if (p2pl_net_add_tracker(f->net, u->trackers[i], err,
+		    sizeof(err)) == -1)
+			fprintf(stderr, "p2pl-fetch: tracker %s: %s\n",
+			    u->trackers[i], err);
+	if (f->down > 0 && p2pl_net_set_download(f->net, f->down) == -1) {
+		fprintf(stderr, "p2pl-fetch: -d: out of memory\n");
+		f->status = 1;
+		goto done;
+	}
 	sec = event_new(f->base, -1, EV_PERSIST, on_second, f);
 	sigint = evsignal_new(f->base, SIGINT, on_signal, f);
 	sigterm = evsignal_new(f->base, SIGTERM, on_signal, f);
@@ -185,6 +200,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "download", required_argument, NULL, 'd' },
 		{ "frames", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "latency", required_argument, NULL, 'L' },
@@ -199,14 +215,22 @@ main(int argc, char *argv[])
 	struct p2pl_node_cfg cfg = { .role = P2PL_ROLE_VIEWER, .play = 1,
 	    .latency = 1000000 };
 	struct fetch f = { 0 };
+	struct p2pl_rate down = { .kind = P2PL_RATE_UNLIMITED };
 	struct p2pl_uri u;
 	char err[P2PL_ERRLEN];
 	const char *listen = "0", *stats = NULL;
 	int ch, frames = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "hl:qu:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:hl:qu:v", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'd':
+			if (p2pl_rate_parse(optarg, &down, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "p2pl-fetch: -d: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'F':
 			frames = 1;
 			break;
@@ -259,8 +283,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "p2pl-fetch: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (u.npeers == 0) {
-		fprintf(stderr, "p2pl-fetch: uri names no peer to connect to\n");
+	if (u.npeers == 0 && u.ntrackers == 0) {
+		fprintf(stderr, "p2pl-fetch: uri names no peer and no tracker\n");
 		return EXIT_USAGE;
 	}
 	if (isatty(STDOUT_FILENO)) {
@@ -273,6 +297,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "p2pl-fetch: --stats: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (down.kind == P2PL_RATE_MULT) {
+		fprintf(stderr, "p2pl-fetch: -d: want a rate in bits per "
+		    "second, not a multiple\n");
+		return EXIT_USAGE;
+	}
+	if (down.kind == P2PL_RATE_FIXED)
+		f.down = down.bps / 8 > 0 ? down.bps / 8 : 1;
 	memcpy(cfg.key, u.key, P2PL_KEYLEN);
 	p2pl_base32_encode(u.key, P2PL_KEYLEN, f.key, sizeof(f.key));
 	return fetch(&f, &u, &cfg, listen, frames);

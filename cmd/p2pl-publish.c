@@ -39,6 +39,8 @@ struct publish {
 	uint64_t seq;		/* the source thread's */
 	uint64_t pieces;	/* pieces the loop took */
 	uint64_t bytes;		/* their payload bytes */
+	const char *trackers[P2PL_URI_TRACKERS];
+	int ntrackers;
 	int status, eof;
 	char err[P2PL_ERRLEN];	/* the source thread's error */
 };
@@ -49,8 +51,9 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: p2pl-publish -k KEYFILE [-qv] [-a HOST[:PORT]] "
 	    "[-l [HOST:]PORT] [-o FILE|-]\n"
-	    "                    [-u RATE] [--piece-size BYTES] "
-	    "[--piece-ms MS] [--stats FILE|-] [INPUT]\n");
+	    "                    [-t URL] [-u RATE] [--piece-size BYTES] "
+	    "[--piece-ms MS]\n"
+	    "                    [--stats FILE|-] [INPUT]\n");
 	exit(status);
 }
 
@@ -220,6 +223,9 @@ print_uri(struct publish *pb, const struct p2pl_addr *bound,
 			guess_host(u.peers[0].host, sizeof(u.peers[0].host));
 		u.npeers = 1;
 	}
+	for (int i = 0; i < pb->ntrackers; i++)
+		snprintf(u.trackers[u.ntrackers++], P2PL_TRACKER_MAX, "%s",
+		    pb->trackers[i]);
 	if (u.npeers == 1 && u.peers[0].port == 0) {
 		fprintf(stderr, "p2pl-publish: -a needs a port when not listening\n");
 		return -1;
@@ -304,6 +310,11 @@ setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 	if (print_uri(pb, listen ? &bound : NULL, announce,
 	    outpath && strcmp(outpath, "-") == 0 ? stderr : stdout) == -1)
 		return EXIT_USAGE;
+	for (int i = 0; pb->net != NULL && i < pb->ntrackers; i++)
+		if (p2pl_net_add_tracker(pb->net, pb->trackers[i], err,
+		    sizeof(err)) == -1)
+			fprintf(stderr, "p2pl-publish: tracker %s: %s\n",
+			    pb->trackers[i], err);
 	pb->src = p2pl_source_open(input, scfg, err, sizeof(err));
 	if (pb->src == NULL) {
 		fprintf(stderr, "p2pl-publish: %s: %s\n",
@@ -386,6 +397,7 @@ main(int argc, char *argv[])
 		{ "piece-size", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "tracker", required_argument, NULL, 't' },
 		{ "upload", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -401,7 +413,7 @@ main(int argc, char *argv[])
 	int ch, created, rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "a:hk:l:o:qu:v", longopts,
+	while ((ch = getopt_long(argc, argv, "a:hk:l:o:qt:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -439,6 +451,17 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			stats = optarg;
+			break;
+		case 't':
+			if (pb.ntrackers == P2PL_URI_TRACKERS ||
+			    strlen(optarg) >= P2PL_TRACKER_MAX ||
+			    (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0)) {
+				fprintf(stderr, "p2pl-publish: -t: want at most "
+				    "%d http(s) urls\n", P2PL_URI_TRACKERS);
+				return EXIT_USAGE;
+			}
+			pb.trackers[pb.ntrackers++] = optarg;
 			break;
 		case 'u':
 			if (p2pl_rate_parse(optarg, &ncfg.up, err,

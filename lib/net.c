@@ -1,5 +1,8 @@
 /* net.c - libevent driver for a protocol node. */
 #include "net.h"
+#include "tracker.h"
+
+#include <sodium.h>
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -18,6 +21,7 @@
 #include <sys/socket.h>
 
 #define SEEDS_MAX 16
+#define TRACKERS_MAX 8
 #define WANT_OUT 4
 
 struct conn {
@@ -40,6 +44,15 @@ struct p2pl_net {
 	struct event *tick_ev, *lis_ev;
 	struct bufferevent_rate_limit_group *down;
 	struct ev_token_bucket_cfg *down_cfg;
+	struct tracked {
+		struct p2pl_net *net;
+		struct p2pl_tracker *t;
+		char url[128];		/* for messages */
+		int failing;
+	} trackers[TRACKERS_MAX];
+	int ntrackers;
+	uint8_t key[P2PL_KEYLEN];
+	uint16_t port;			/* where we listen, 0 if not */
 	struct p2pl_addr seeds[SEEDS_MAX];
 	int seed_warned[SEEDS_MAX];	/* said it is down, not yet back */
 	int nseeds, want_out;
@@ -76,8 +89,16 @@ static void dial_more(struct p2pl_net *net);
 static void
 tick(struct p2pl_net *net)
 {
+	struct p2pl_node_stats st;
+
 	schedule(net, p2pl_node_tick(net->node, p2pl_wall_us()));
 	dial_more(net);
+	if (net->ntrackers > 0) {
+		p2pl_node_stats(net->node, &st);
+		for (int i = 0; i < net->ntrackers; i++)
+			p2pl_tracker_set_counts(net->trackers[i].t,
+			    st.bytes_out, st.bytes_in);
+	}
 }
 
 static int
@@ -344,6 +365,7 @@ p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
 	p2pl_node_set_port(net->node, bound->port);
+	net->port = bound->port;
 	return 0;
 }
 
@@ -384,6 +406,67 @@ void
 p2pl_net_set_outgoing(struct p2pl_net *net, int n)
 {
 	net->want_out = n;
+}
+
+void
+p2pl_swarm_id(const uint8_t key[P2PL_KEYLEN], uint8_t id[20])
+{
+	static const char ctx[] = "p2pl-swarm-1";
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 20);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof(ctx) - 1);
+	crypto_generichash_update(&st, key, P2PL_KEYLEN);
+	crypto_generichash_final(&st, id, 20);
+}
+
+static void
+tracker_peers(void *arg, const struct p2pl_addr *peers, int n)
+{
+	struct tracked *t = arg;
+
+	if (t->failing)
+		logf_(t->net, P2PL_LOG_WARN, "tracker %s: answers again", t->url);
+	else
+		logf_(t->net, P2PL_LOG_INFO, "tracker %s: %d peers", t->url, n);
+	t->failing = 0;
+	p2pl_net_add_peers(t->net, peers, n);
+}
+
+static void
+tracker_error(void *arg, const char *why)
+{
+	struct tracked *t = arg;
+
+	/* one line per outage, not one per retry */
+	logf_(t->net, t->failing ? P2PL_LOG_INFO : P2PL_LOG_WARN,
+	    "tracker %s: %s", t->url, why);
+	t->failing = 1;
+}
+
+int
+p2pl_net_add_tracker(struct p2pl_net *net, const char *url, char *err,
+    size_t errlen)
+{
+	struct tracked *t = &net->trackers[net->ntrackers];
+	struct p2pl_tracker_cb cb = { t, tracker_peers, tracker_error };
+	uint8_t hash[20], id[20];
+
+	if (net->ntrackers == TRACKERS_MAX) {
+		p2pl_seterr(err, errlen, "too many trackers");
+		return -1;
+	}
+	memcpy(id, "-PL0001-", 8);
+	randombytes_buf(id + 8, 12);
+	p2pl_swarm_id(net->key, hash);
+	t->net = net;
+	snprintf(t->url, sizeof(t->url), "%s", url);
+	t->t = p2pl_tracker_new(net->base, url, hash, id, net->port, &cb, err,
+	    errlen);
+	if (t->t == NULL)
+		return -1;
+	net->ntrackers++;
+	return 0;
 }
 
 void
@@ -462,6 +545,7 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 		goto fail;
 	net->base = base;
 	net->cb = *cb;
+	memcpy(net->key, cfg->key, P2PL_KEYLEN);
 	ncb.arg = net;
 	net->node = p2pl_node_new(cfg, &ncb);
 	net->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -500,6 +584,8 @@ p2pl_net_free(struct p2pl_net *net)
 		bufferevent_free(c->bev);
 		free(c);
 	}
+	for (int i = 0; i < net->ntrackers; i++)
+		p2pl_tracker_free(net->trackers[i].t);
 	if (net->lis != NULL)
 		evconnlistener_free(net->lis);
 	if (net->tick_ev != NULL)

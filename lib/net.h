@@ -38,6 +38,15 @@ int p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
 int p2pl_net_add_seed(struct p2pl_net *net, const struct p2pl_addr *a);
 /* Add addresses learnt elsewhere (a tracker) as candidates to dial. */
 void p2pl_net_add_peers(struct p2pl_net *net, const struct p2pl_addr *a, int n);
+/*
+ * Announce to a BitTorrent HTTP tracker (call after p2pl_net_listen, so
+ * the port is known) and dial the peers it returns.
+ */
+int p2pl_net_add_tracker(struct p2pl_net *net, const char *url, char *err,
+    size_t errlen);
+/* The 20-byte swarm id trackers know a stream by: BLAKE2b-160 of
+ * "p2pl-swarm-1" followed by the key. */
+void p2pl_swarm_id(const uint8_t key[P2PL_KEYLEN], uint8_t id[20]);
 /* Cap what all connections read, in bytes per second. */
 int p2pl_net_set_download(struct p2pl_net *net, uint64_t bytes_per_s);
 /* How many outgoing connections to keep (default 4). */

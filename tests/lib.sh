@@ -97,3 +97,36 @@ wait_for() {
 }
 
 size_of() { wc -c <"$1" | tr -d ' '; }
+
+# free_port: a TCP port nobody listens on now
+free_port() {
+	python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# swarm_id URI: the 40-hex info_hash trackers know the stream by
+swarm_id() {
+	python3 - "$1" <<'PY'
+import base64, hashlib, sys
+k = sys.argv[1][5:57].upper()
+key = base64.b32decode(k + "=" * (-len(k) % 8))
+print(hashlib.blake2b(b"p2pl-swarm-1" + key, digest_size=20).hexdigest())
+PY
+}
+
+# opentracker_start HASH...: Debian's opentracker on 127.0.0.1 with these
+# info_hashes whitelisted (it chroots to -d when root and reads -w relative
+# to it); sets OT_PID and OT_URL.
+opentracker_start() {
+	mkdir -m 755 "$T/ot"
+	for h in "$@"; do echo "$h"; done >"$T/ot/whitelist"
+	chmod 644 "$T/ot/whitelist"
+	ot_port=$(free_port)
+	opentracker -i 127.0.0.1 -p "$ot_port" -d "$T/ot" -w whitelist \
+	    >"$T/ot.log" 2>&1 &
+	OT_PID=$!
+	PIDS="$PIDS $OT_PID"
+	OT_URL=http://127.0.0.1:$ot_port/announce
+	wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $ot_port))" ||
+	    fail "opentracker did not start: $(cat "$T/ot.log")"
+}
