@@ -92,6 +92,7 @@ write_stats(struct fetch *f)
 	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
 	p2pl_json_u64(&j, "bad", ns.bad);
 	p2pl_json_u64(&j, "dups", ns.dups);
+	p2pl_json_u64(&j, "requests", ns.requests);
 	if (p2pl_json_close(&j) > 0)
 		fprintf(f->stats, "%s\n", line);
 	p2pl_hist_reset(&os->interval);

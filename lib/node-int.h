@@ -17,6 +17,7 @@ enum { PEER_HELLO, PEER_READY, PEER_DEAD };
 /* A ring of sequence numbers: pieces to send a peer, in order. */
 struct seqq {
 	uint64_t s[QLEN];
+	uint64_t t[QLEN];	/* when queued */
 	unsigned head, tail;
 };
 
@@ -99,8 +100,8 @@ void p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
     struct p2pl_peer *src, uint64_t now);
 void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now);
 void p2pl__sched_got(struct p2pl_node *n, uint64_t seq);
-void p2pl__sched_request(struct p2pl_peer *p, uint64_t seq);
-void p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from);
+void p2pl__sched_request(struct p2pl_peer *p, uint64_t seq, uint64_t now);
+void p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now);
 uint64_t p2pl__sched_pull(struct p2pl_node *n, uint64_t now);
 void p2pl__sched_forget(struct p2pl_node *n, struct p2pl_peer *p);
 void p2pl__sched_flush(struct p2pl_node *n, uint64_t now);

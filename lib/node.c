@@ -293,7 +293,7 @@ on_subscribe(struct p2pl_peer *p, const uint8_t *body, size_t len,
 		return -1;
 	p->latency = (uint64_t)latency_ms * 1000;
 	p->subscribed = 1;
-	p2pl__sched_subscribe(p, from);
+	p2pl__sched_subscribe(p, from, now);
 	p2pl_node_flush(p->node, now);
 	return 0;
 }
@@ -372,7 +372,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 		p2pl__mark(p, v);
 		p2pl__sched_heard(p->node, v, now);
 	} else if (type == P2PL_MSG_REQUEST) {
-		p2pl__sched_request(p, v);
+		p2pl__sched_request(p, v, now);
 		p2pl_node_flush(p->node, now);
 	}
 	else if (type == P2PL_MSG_PING)
@@ -602,7 +602,7 @@ p2pl_node_new(const struct p2pl_node_cfg *cfg, const struct p2pl_node_cb *cb)
 	if (n->cfg.window == 0)
 		n->cfg.window = 5000000;
 	if (n->cfg.push == 0)
-		n->cfg.push = cfg->role == P2PL_ROLE_PUBLISHER ? 1 : 2;
+		n->cfg.push = 1;
 	if (n->cfg.max_peers == 0)
 		n->cfg.max_peers = cfg->role == P2PL_ROLE_VIEWER ? 16 : 256;
 	randombytes_buf(n->id, sizeof(n->id));

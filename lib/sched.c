@@ -13,35 +13,40 @@
  */
 #include "node-int.h"
 
+#include <sodium.h>
+
 #define PULL_DELAY 50000
-#define PULL_TIMEOUT 400000
-#define REQ_PER_PEER 32
+#define PULL_TIMEOUT 150000		/* plus twice the holder's RTT */
+#define REQUEST_TTL 400000		/* a holder drops requests this old */
+#define REQ_PER_PEER 8
 #define TICK_MAX 1000000
 
 static int
-q_push(struct seqq *q, uint64_t s)
+q_push(struct seqq *q, uint64_t s, uint64_t now)
 {
 	if (q->head - q->tail == QLEN)
 		return -1;
+	q->t[q->head % QLEN] = now;
 	q->s[q->head++ % QLEN] = s;
 	return 0;
 }
 
 static int
-q_pop(struct seqq *q, uint64_t *s)
+q_pop(struct seqq *q, uint64_t *s, uint64_t *t)
 {
 	if (q->head == q->tail)
 		return -1;
+	*t = q->t[q->tail % QLEN];
 	*s = q->s[q->tail++ % QLEN];
 	return 0;
 }
 
 /* Queue a push for p unless it has the piece or has it queued. */
 static int
-enqueue(struct p2pl_peer *p, uint64_t seq)
+enqueue(struct p2pl_peer *p, uint64_t seq, uint64_t now)
 {
 	if (p2pl__peer_has(p, seq) || p->qseq[seq % P2PL_RING] == seq + 1 ||
-	    q_push(&p->pq, seq) == -1)
+	    q_push(&p->pq, seq, now) == -1)
 		return -1;
 	p->qseq[seq % P2PL_RING] = seq + 1;
 	return 0;
@@ -74,7 +79,6 @@ p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
 	int i, start, count = count_peers(n), chosen = 0;
 	int fresh = pc->seq + 16 >= n->head;
 
-	(void)now;
 	if (count == 0)
 		return;
 	start = (int)(n->rr++ % (unsigned)count);
@@ -89,11 +93,11 @@ p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
 			if (!(pc->flags & P2PL_PIECE_JOIN))
 				continue;
 			p->wait_join = 0;
-			enqueue(p, pc->seq);
+			enqueue(p, pc->seq, now);
 			continue;
 		}
 		if (p->subscribed && fresh && chosen < n->cfg.push &&
-		    enqueue(p, pc->seq) == 0) {
+		    enqueue(p, pc->seq, now) == 0) {
 			chosen++;
 			continue;
 		}
@@ -153,15 +157,15 @@ p2pl__sched_got(struct p2pl_node *n, uint64_t seq)
 }
 
 void
-p2pl__sched_request(struct p2pl_peer *p, uint64_t seq)
+p2pl__sched_request(struct p2pl_peer *p, uint64_t seq, uint64_t now)
 {
 	if (p2pl__ring_get(p->node, seq) != NULL)
-		q_push(&p->rq, seq);	/* a flood of requests overflows: dropped */
+		q_push(&p->rq, seq, now);	/* a flood overflows: dropped */
 	p->qseq[seq % P2PL_RING] = seq + 1;
 }
 
 void
-p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from)
+p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now)
 {
 	struct p2pl_node *n = p->node;
 	struct p2pl_piece *pc;
@@ -183,7 +187,8 @@ p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from)
 	}
 	for (pc = p2pl__ring_next(n, from); pc != NULL;
 	    pc = p2pl__ring_next(n, pc->seq + 1))
-		if (enqueue(p, pc->seq) == -1 && p->pq.head - p->pq.tail == QLEN)
+		if (enqueue(p, pc->seq, now) == -1 &&
+		    p->pq.head - p->pq.tail == QLEN)
 			break;
 }
 
@@ -194,6 +199,7 @@ holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 {
 	struct p2pl_peer *p, *best = NULL;
 	int score, bscore = 0;
+	uint32_t ties = 0;
 
 	for (p = n->peers; p != NULL; p = p->next) {
 		if (p->state != PEER_READY || p == not || p->reqs >= REQ_PER_PEER ||
@@ -201,7 +207,12 @@ holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 			continue;
 		score = p->reqs + (p->hello.role == P2PL_ROLE_PUBLISHER ?
 		    REQ_PER_PEER : 0);
-		if (best == NULL || score < bscore) {
+		if (best != NULL && score > bscore)
+			continue;
+		if (best == NULL || score < bscore)
+			ties = 0;
+		/* among equals pick at random, so askers spread their load */
+		if (randombytes_uniform(++ties) == 0) {
 			best = p;
 			bscore = score;
 		}
@@ -215,7 +226,7 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 	uint8_t msg[P2PL_MSG_HDR + 8];
 	struct p2pl_peer *h, *failed;
 	struct want *w;
-	uint64_t s, lo, wait = TICK_MAX;
+	uint64_t s, lo, due, wait = TICK_MAX;
 
 	if (n->cfg.role == P2PL_ROLE_PUBLISHER || n->first_heard == 0)
 		return TICK_MAX;
@@ -230,9 +241,10 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 			continue;
 		w = want_slot(n, s, now);
 		failed = NULL;
-		if (w->asked && now < w->asked + PULL_TIMEOUT) {
-			if (w->asked + PULL_TIMEOUT - now < wait)
-				wait = w->asked + PULL_TIMEOUT - now;
+		due = w->asked + PULL_TIMEOUT + (w->from ? 2 * w->from->rtt : 0);
+		if (w->asked && now < due) {
+			if (due - now < wait)
+				wait = due - now;
 			continue;
 		}
 		if (w->asked) {
@@ -272,12 +284,12 @@ p2pl__sched_forget(struct p2pl_node *n, struct p2pl_peer *p)
 
 /* Send p its next piece if the caps allow; 1 if one went. */
 static int
-send_one(struct p2pl_peer *p)
+send_one(struct p2pl_peer *p, uint64_t now)
 {
 	struct p2pl_node *n = p->node;
 	const struct p2pl_piece *h = p2pl__ring_get(n, n->head);
 	struct p2pl_piece *pc;
-	uint64_t s;
+	uint64_t s, t;
 
 	if (p->state != PEER_READY)
 		return 0;
@@ -286,7 +298,13 @@ send_one(struct p2pl_peer *p)
 		return 0;
 	if (n->cb.backlog(n->cb.arg, p->conn) >= P2PL_BACKLOG_MAX)
 		return 0;
-	while (q_pop(&p->rq, &s) == 0 || q_pop(&p->pq, &s) == 0) {
+	for (;;) {
+		if (q_pop(&p->rq, &s, &t) == 0) {
+			/* the asker has given up on it and asked another */
+			if (now > t + REQUEST_TTL)
+				continue;
+		} else if (q_pop(&p->pq, &s, &t) == -1)
+			break;
 		pc = p2pl__ring_get(n, s);
 		/* nothing it has, nor would play too late */
 		if (pc == NULL || p2pl__peer_has(p, s) || (h != NULL &&
@@ -307,11 +325,10 @@ p2pl__sched_flush(struct p2pl_node *n, uint64_t now)
 	struct p2pl_peer *p;
 	int sent;
 
-	(void)now;
 	/* one piece per peer per round, so a capped upload is shared fairly */
 	do {
 		sent = 0;
 		for (p = n->peers; p != NULL; p = p->next)
-			sent += send_one(p);
+			sent += send_one(p, now);
 	} while (sent > 0);
 }
