@@ -13,7 +13,7 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
-CMDS     = p2pl-publish p2pl-fetch
+CMDS     = p2pl-publish p2pl-fetch p2pl-relay
 BINS     = $(CMDS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)

@@ -328,13 +328,15 @@ on_accept_error(struct evconnlistener *lis, void *arg)
 	evtimer_add(net->lis_ev, &tv);
 }
 
-int
-p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
-    struct p2pl_addr *bound, char *err, size_t errlen)
+struct evconnlistener *
+p2pl_listen(struct event_base *base, const struct p2pl_addr *a,
+    evconnlistener_cb cb, void *arg, struct p2pl_addr *bound, char *err,
+    size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
+	struct evconnlistener *lis;
 	char port[8];
 	int rc;
 
@@ -346,26 +348,55 @@ p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
 	rc = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints, &res);
 	if (rc != 0) {
 		p2pl_seterr(err, errlen, "%s: %s", a->host, gai_strerror(rc));
-		return -1;
+		return NULL;
 	}
-	net->lis = evconnlistener_new_bind(net->base, on_accept, net,
+	lis = evconnlistener_new_bind(base, cb, arg,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, res->ai_addr, (int)res->ai_addrlen);
 	freeaddrinfo(res);
-	if (net->lis == NULL) {
+	if (lis == NULL) {
 		p2pl_seterr(err, errlen, "cannot listen on %s:%u: %s", a->host,
 		    a->port, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	evconnlistener_set_error_cb(net->lis, on_accept_error);
 	*bound = *a;
-	if (getsockname(evconnlistener_get_fd(net->lis),
-	    (struct sockaddr *)&ss, &sslen) == 0)
+	if (getsockname(evconnlistener_get_fd(lis), (struct sockaddr *)&ss,
+	    &sslen) == 0)
 		bound->port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
-	p2pl_node_set_port(net->node, bound->port);
-	net->port = bound->port;
+	return lis;
+}
+
+int
+p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,
+    struct p2pl_addr *bound, char *err, size_t errlen)
+{
+	net->lis = p2pl_listen(net->base, a, on_accept, net, bound, err,
+	    errlen);
+	if (net->lis == NULL)
+		return -1;
+	evconnlistener_set_error_cb(net->lis, on_accept_error);
+	p2pl_net_set_port(net, bound->port);
+	return 0;
+}
+
+void
+p2pl_net_set_port(struct p2pl_net *net, uint16_t port)
+{
+	p2pl_node_set_port(net->node, port);
+	net->port = port;
+}
+
+int
+p2pl_net_adopt(struct p2pl_net *net, struct bufferevent *bev,
+    const struct p2pl_addr *remote)
+{
+	struct conn *c = conn_new(net, bev, 0, remote);
+
+	if (c == NULL)
+		return -1;
+	conn_read(bev, c);	/* its hello is waiting already */
 	return 0;
 }
 

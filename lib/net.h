@@ -12,7 +12,9 @@
 
 #include "node.h"
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 
 enum { P2PL_LOG_WARN, P2PL_LOG_INFO, P2PL_LOG_DEBUG };
 
@@ -30,6 +32,17 @@ struct p2pl_net *p2pl_net_new(struct event_base *base,
     char *err, size_t errlen);
 void p2pl_net_free(struct p2pl_net *net);
 struct p2pl_node *p2pl_net_node(struct p2pl_net *net);
+
+/* A TCP listener on a (port 0: any free port); its address to *bound. */
+struct evconnlistener *p2pl_listen(struct event_base *base,
+    const struct p2pl_addr *a, evconnlistener_cb cb, void *arg,
+    struct p2pl_addr *bound, char *err, size_t errlen);
+/* Serve a connection accepted elsewhere (a hub) whose HELLO may wait in
+ * its input; -1 when the node is full. */
+int p2pl_net_adopt(struct p2pl_net *net, struct bufferevent *bev,
+    const struct p2pl_addr *remote);
+/* The port we are reached at, for HELLO and trackers, when not listening. */
+void p2pl_net_set_port(struct p2pl_net *net, uint16_t port);
 
 /* Listen on a (port 0: any free port); the bound address goes to *bound. */
 int p2pl_net_listen(struct p2pl_net *net, const struct p2pl_addr *a,

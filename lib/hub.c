@@ -1,0 +1,177 @@
+/* hub.c - dispatch incoming connections to streams by their HELLO. */
+#include "hub.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define HUB_STREAMS 64
+#define HUB_PENDING 1024
+#define HELLO_BYTES (P2PL_MSG_HDR + P2PL_HELLO_LEN)
+
+struct pending {
+	struct p2pl_hub *hub;
+	struct bufferevent *bev;
+	struct p2pl_addr addr;
+};
+
+struct p2pl_hub {
+	struct event_base *base;
+	struct evconnlistener *lis;
+	struct event *resume;
+	struct {
+		uint8_t key[P2PL_KEYLEN];
+		struct p2pl_net *net;
+	} streams[HUB_STREAMS];
+	int nstreams, npending;
+};
+
+static void
+pending_free(struct pending *p)
+{
+	p->hub->npending--;
+	bufferevent_free(p->bev);
+	free(p);
+}
+
+static void
+pending_read(struct bufferevent *bev, void *arg)
+{
+	struct pending *p = arg;
+	struct p2pl_hub *h = p->hub;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	const uint8_t *b;
+	int i;
+
+	b = evbuffer_pullup(in, (ssize_t)(len < HELLO_BYTES ? len : HELLO_BYTES));
+	if (!p2pl_wire_looks_like_hello(b, len < HELLO_BYTES ? len : HELLO_BYTES)) {
+		pending_free(p);
+		return;
+	}
+	if (len < HELLO_BYTES)
+		return;
+	for (i = 0; i < h->nstreams; i++)
+		if (memcmp(b + P2PL_MSG_HDR + 8, h->streams[i].key,
+		    P2PL_KEYLEN) == 0)
+			break;
+	if (i == h->nstreams) {
+		pending_free(p);	/* not a stream we serve */
+		return;
+	}
+	h->npending--;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (p2pl_net_adopt(h->streams[i].net, bev, &p->addr) == -1)
+		bufferevent_free(bev);
+	free(p);
+}
+
+static void
+pending_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	pending_free(arg);	/* closed, error or no hello in time */
+}
+
+static void
+on_accept(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct p2pl_hub *h = arg;
+	struct timeval tv = { 10, 0 };
+	struct pending *p;
+	int one = 1;
+
+	(void)lis;
+	if (h->npending >= HUB_PENDING || (p = calloc(1, sizeof(*p))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	getnameinfo(sa, (socklen_t)salen, p->addr.host, sizeof(p->addr.host),
+	    NULL, 0, NI_NUMERICHOST);
+	p->addr.port = ntohs(sa->sa_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)sa)->sin6_port :
+	    ((struct sockaddr_in *)sa)->sin_port);
+	p->hub = h;
+	p->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (p->bev == NULL) {
+		evutil_closesocket(fd);
+		free(p);
+		return;
+	}
+	h->npending++;
+	bufferevent_setcb(p->bev, pending_read, NULL, pending_event, p);
+	bufferevent_set_timeouts(p->bev, &tv, NULL);
+	bufferevent_enable(p->bev, EV_READ);
+}
+
+static void
+resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(((struct p2pl_hub *)arg)->lis);
+}
+
+/* Out of descriptors: stop accepting for a second instead of spinning. */
+static void
+on_accept_error(struct evconnlistener *lis, void *arg)
+{
+	struct timeval tv = { 1, 0 };
+
+	evconnlistener_disable(lis);
+	evtimer_add(((struct p2pl_hub *)arg)->resume, &tv);
+}
+
+struct p2pl_hub *
+p2pl_hub_new(struct event_base *base, const struct p2pl_addr *a,
+    struct p2pl_addr *bound, char *err, size_t errlen)
+{
+	struct p2pl_hub *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		p2pl_seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->base = base;
+	h->resume = evtimer_new(base, resume, h);
+	h->lis = p2pl_listen(base, a, on_accept, h, bound, err, errlen);
+	if (h->lis == NULL || h->resume == NULL) {
+		p2pl_hub_free(h);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(h->lis, on_accept_error);
+	return h;
+}
+
+void
+p2pl_hub_free(struct p2pl_hub *h)
+{
+	if (h == NULL)
+		return;
+	if (h->lis != NULL)
+		evconnlistener_free(h->lis);
+	if (h->resume != NULL)
+		event_free(h->resume);
+	free(h);
+}
+
+int
+p2pl_hub_add(struct p2pl_hub *h, const uint8_t key[P2PL_KEYLEN],
+    struct p2pl_net *net)
+{
+	if (h->nstreams == HUB_STREAMS)
+		return -1;
+	memcpy(h->streams[h->nstreams].key, key, P2PL_KEYLEN);
+	h->streams[h->nstreams++].net = net;
+	return 0;
+}

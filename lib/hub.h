@@ -1,0 +1,23 @@
+/*
+ * hub.h - one listening port for several streams (p2pl-relay).
+ *
+ * The hub accepts connections, reads the peer's HELLO, and hands the
+ * connection to the network driver of the stream it names; connections
+ * naming no stream served here, or not speaking p2pl, are closed.  At most
+ * HUB_PENDING connections may sit before their HELLO, each for 10 s.
+ */
+#ifndef P2PL_HUB_H
+#define P2PL_HUB_H
+
+#include "net.h"
+
+struct p2pl_hub;
+
+struct p2pl_hub *p2pl_hub_new(struct event_base *base, const struct p2pl_addr *a,
+    struct p2pl_addr *bound, char *err, size_t errlen);
+void p2pl_hub_free(struct p2pl_hub *h);
+/* Serve the stream with this key through net (which must not listen). */
+int p2pl_hub_add(struct p2pl_hub *h, const uint8_t key[P2PL_KEYLEN],
+    struct p2pl_net *net);
+
+#endif
