@@ -304,6 +304,8 @@ setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 			fprintf(stderr, "p2pl-publish: %s\n", err);
 			return EXIT_NET;
 		}
+		/* viewers come to the publisher; it dials no one */
+		p2pl_net_set_outgoing(pb->net, 0);
 	}
 	if (outpath != NULL && open_out(pb, outpath) == -1)
 		return 1;

@@ -89,6 +89,12 @@ add_stream(struct relay *r, const uint8_t key[P2PL_KEYLEN])
 		fprintf(stderr, "p2pl-relay: at most %d streams\n", STREAMS_MAX);
 		return NULL;
 	}
+	for (int i = 0; i < r->nstreams; i++)
+		if (memcmp(r->streams[i].key, key, P2PL_KEYLEN) == 0) {
+			fprintf(stderr, "p2pl-relay: stream %s given twice\n",
+			    r->streams[i].keystr);
+			return NULL;
+		}
 	s = &r->streams[r->nstreams];
 	memcpy(s->key, key, P2PL_KEYLEN);
 	memcpy(r->cfg.key, key, P2PL_KEYLEN);
@@ -195,13 +201,14 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		}
 		evbuffer_drain(r->in, (size_t)n);
 	}
-	if (rd <= 0) {
-		/* the publisher ended: go on serving what we hold */
-		if (p2pl_verbosity >= P2PL_LOG_WARN)
-			fprintf(stderr, "p2pl-relay: stdin: end of the frame "
-			    "stream\n");
+	if (rd < 0)
+		fprintf(stderr, "p2pl-relay: stdin: %s\n", strerror(errno));
+	else if (rd == 0 && p2pl_verbosity >= P2PL_LOG_WARN)
+		fprintf(stderr, "p2pl-relay: stdin: end of the frame stream%s\n",
+		    evbuffer_get_length(r->in) > 0 ? " (its last message cut "
+		    "short)" : "");
+	if (rd <= 0)	/* the publisher ended: go on serving what we hold */
 		event_del(r->in_ev);
-	}
 }
 
 static void
@@ -273,8 +280,8 @@ start_http(struct relay *r, const char *addr, int tracker)
 {
 	struct p2pl_trackd_cfg tcfg = { 0 };
 	struct evhttp_bound_socket *bs;
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
 	char err[P2PL_ERRLEN];
 	struct p2pl_addr a;
 
@@ -288,13 +295,15 @@ start_http(struct relay *r, const char *addr, int tracker)
 	bs = evhttp_bind_socket_with_handle(r->http, a.host[0] ? a.host :
 	    "0.0.0.0", a.port);
 	if (bs == NULL || getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &slen) == -1) {
+	    (struct sockaddr *)&ss, &slen) == -1) {
 		fprintf(stderr, "p2pl-relay: --http: cannot listen on %s\n",
 		    addr);
 		return EXIT_NET;
 	}
 	r->http_bound = a;
-	r->http_bound.port = ntohs(sin.sin_port);
+	r->http_bound.port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
 	evhttp_set_cb(r->http, "/stats", on_http_stats, r);
 	if (!tracker)
 		return 0;

@@ -150,6 +150,21 @@ deliver(struct p2pl_node *n, struct p2pl_piece *p)
 	n->cb.deliver(n->cb.arg, p);
 }
 
+/* Give up on the pieces before seq: count them, release their requests. */
+static void
+skip_to(struct p2pl_node *n, uint64_t seq, int count)
+{
+	uint64_t s = n->play_next;
+
+	if (seq - s > P2PL_RING)
+		s = seq - P2PL_RING;
+	for (; s < seq; s++)
+		p2pl__sched_got(n, s);
+	if (count)
+		n->st.skipped += seq - n->play_next;
+	n->play_next = seq;
+}
+
 static uint64_t
 deadline(const struct p2pl_node *n, const struct p2pl_piece *p)
 {
@@ -176,8 +191,7 @@ play(struct p2pl_node *n, uint64_t now)
 		if (p != NULL && n->have_join && p->seq < n->last_join &&
 		    now > deadline(n, p) + n->cfg.latency) {
 			/* far behind live: catch up at the newest join point */
-			n->st.skipped += n->last_join - p->seq;
-			n->play_next = n->last_join;
+			skip_to(n, n->last_join, 1);
 			continue;
 		}
 		if (p != NULL) {
@@ -187,15 +201,13 @@ play(struct p2pl_node *n, uint64_t now)
 		if (!n->have_any || n->play_next > n->head)
 			return TICK_MAX;
 		if (n->play_next < n->tail)
-			n->play_next = n->tail;
+			skip_to(n, n->tail, 0);
 		q = p2pl__ring_next(n, n->play_next);
 		if (q == NULL)
 			return TICK_MAX;
 		if (!(q->flags & P2PL_PIECE_RESTART) && now < deadline(n, q))
 			return deadline(n, q) - now;
-		if (!(q->flags & P2PL_PIECE_RESTART))
-			n->st.skipped += q->seq - n->play_next;
-		n->play_next = q->seq;
+		skip_to(n, q->seq, !(q->flags & P2PL_PIECE_RESTART));
 	}
 }
 

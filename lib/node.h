@@ -51,7 +51,7 @@ struct p2pl_node_cfg {
 	uint64_t window;		/* how long pieces are kept */
 	struct p2pl_rate up;		/* upload cap */
 	int push;			/* neighbours each fresh piece is pushed
-					 * to (0: 1 for a publisher, else 2) */
+					 * to (0: 1) */
 	int max_peers;			/* connections kept (0: 16) */
 };
 

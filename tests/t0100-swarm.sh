@@ -4,7 +4,7 @@
 # at most 2.2x the stream's bytes, counted from outside the program too
 # (/proc/PID/io: bytes it wrote to sockets against bytes it read).
 . "$(dirname "$0")/lib.sh"
-N=${N:-30}
+N=${N:-$([ -n "${P2PL_SANITIZED:-}" ] && echo 15 || echo 30)}
 
 camera cam
 publish cam cam.key -u 2x

@@ -2,7 +2,7 @@
 # A third of 30 viewers killed with SIGKILL mid-stream: the others keep
 # playing, and what they write decodes without an error.
 . "$(dirname "$0")/lib.sh"
-N=${N:-30}
+N=${N:-$([ -n "${P2PL_SANITIZED:-}" ] && echo 15 || echo 30)}
 
 camera cam
 publish cam cam.key -u 2x
