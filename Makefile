@@ -50,11 +50,17 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
-# libFuzzer targets: clang with the fuzzer, address and undefined sanitizers.
-FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) lib/*.h
+# libFuzzer targets: clang with the fuzzer, address and undefined sanitizers;
+# the library is compiled once for all of them.
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined
+FUZZ_OBJ   = $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/obj/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 fuzz-build: $(FUZZERS)
 

@@ -211,35 +211,35 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		event_del(r->in_ev);
 }
 
-static void
-stream_json(const struct stream *s, struct p2pl_json *j)
+/* The stats line of stream i (without a newline); its length or -1. */
+static long
+stream_line(const struct relay *r, int i, char *line, size_t size)
 {
 	struct p2pl_node_stats ns;
+	struct p2pl_json j;
 
-	p2pl_node_stats(p2pl_net_node(s->net), &ns);
-	p2pl_json_str(j, "stream", s->keystr);
-	p2pl_json_u64(j, "bitrate", ns.bitrate);
-	p2pl_json_u64(j, "peers", (uint64_t)ns.peers);
-	p2pl_json_u64(j, "pieces", ns.pieces_in + ns.made);
-	p2pl_json_u64(j, "down_bytes", ns.bytes_in);
-	p2pl_json_u64(j, "up_bytes", ns.bytes_out);
-	p2pl_json_u64(j, "bad", ns.bad);
+	p2pl_node_stats(p2pl_net_node(r->streams[i].net), &ns);
+	p2pl_json_open(&j, line, size);
+	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
+	p2pl_json_str(&j, "prog", "p2pl-relay");
+	p2pl_json_str(&j, "stream", r->streams[i].keystr);
+	p2pl_json_u64(&j, "bitrate", ns.bitrate);
+	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
+	p2pl_json_u64(&j, "pieces", ns.pieces_in + ns.made);
+	p2pl_json_u64(&j, "down_bytes", ns.bytes_in);
+	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
+	p2pl_json_u64(&j, "bad", ns.bad);
+	return p2pl_json_close(&j);
 }
 
 static void
 write_stats(struct relay *r, FILE *f)
 {
-	struct p2pl_json j;
 	char line[1024];
 
-	for (int i = 0; i < r->nstreams; i++) {
-		p2pl_json_open(&j, line, sizeof(line));
-		p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
-		p2pl_json_str(&j, "prog", "p2pl-relay");
-		stream_json(&r->streams[i], &j);
-		if (p2pl_json_close(&j) > 0)
+	for (int i = 0; i < r->nstreams; i++)
+		if (stream_line(r, i, line, sizeof(line)) > 0)
 			fprintf(f, "%s\n", line);
-	}
 }
 
 static void
@@ -256,19 +256,13 @@ on_http_stats(struct evhttp_request *req, void *arg)
 {
 	struct relay *r = arg;
 	struct evbuffer *out = evbuffer_new();
-	struct p2pl_json j;
 	char line[1024];
 
 	if (out == NULL)
 		return;
-	for (int i = 0; i < r->nstreams; i++) {
-		p2pl_json_open(&j, line, sizeof(line));
-		p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
-		p2pl_json_str(&j, "prog", "p2pl-relay");
-		stream_json(&r->streams[i], &j);
-		if (p2pl_json_close(&j) > 0)
+	for (int i = 0; i < r->nstreams; i++)
+		if (stream_line(r, i, line, sizeof(line)) > 0)
 			evbuffer_add_printf(out, "%s\n", line);
-	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/x-ndjson");
 	evhttp_send_reply(req, 200, "OK", out);

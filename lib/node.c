@@ -337,9 +337,13 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	n->st.pieces_in++;
 	n->st.bytes_in += pc->msglen;
 	p2pl__sched_heard(n, seq, now);
+	/* the window may drop an old piece at once: hold it until done */
+	p2pl_piece_ref(pc);
 	store(n, pc, now);
 	p2pl__sched_got(n, seq);
-	p2pl__sched_new_piece(n, pc, p, now);
+	if (p2pl__ring_get(n, seq) == pc)
+		p2pl__sched_new_piece(n, pc, p, now);
+	p2pl_piece_unref(pc);
 	play(n, now);
 	p2pl_node_flush(n, now);
 	return 0;
@@ -439,8 +443,11 @@ p2pl_node_publish(struct p2pl_node *n, struct p2pl_piece *pc, uint64_t now)
 		return 0;
 	}
 	n->st.made++;
+	p2pl_piece_ref(pc);
 	store(n, pc, now);
-	p2pl__sched_new_piece(n, pc, NULL, now);
+	if (p2pl__ring_get(n, pc->seq) == pc)
+		p2pl__sched_new_piece(n, pc, NULL, now);
+	p2pl_piece_unref(pc);
 	play(n, now);
 	p2pl_node_flush(n, now);
 	return 0;
