@@ -117,20 +117,12 @@ on_second(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig;
-	(void)what;
-	event_base_loopbreak(((struct fetch *)arg)->base);
-}
-
 static int
 fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
     const char *listen, int frames)
 {
 	struct p2pl_net_cb cb = { f, p2pl_prog_log, on_piece };
-	struct event *sec, *sigint, *sigterm;
+	struct event *sec, *sigs[2];
 	struct timeval one = { 1, 0 };
 	struct p2pl_addr la, bound;
 	char err[P2PL_ERRLEN];
@@ -180,16 +172,12 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 		goto done;
 	}
 	sec = event_new(f->base, -1, EV_PERSIST, on_second, f);
-	sigint = evsignal_new(f->base, SIGINT, on_signal, f);
-	sigterm = evsignal_new(f->base, SIGTERM, on_signal, f);
+	p2pl_prog_signals(f->base, sigs);
 	event_add(sec, &one);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
 	f->started = p2pl_wall_us();
 	event_base_dispatch(f->base);
 	event_free(sec);
-	event_free(sigint);
-	event_free(sigterm);
+	p2pl_prog_signals_free(sigs);
 done:
 	p2pl_net_free(f->net);
 	p2pl_out_free(f->out);

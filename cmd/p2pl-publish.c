@@ -166,14 +166,6 @@ on_second(evutil_socket_t fd, short what, void *arg)
 		fprintf(pb->stats, "%s\n", line);
 }
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig;
-	(void)what;
-	event_base_loopbreak(((struct publish *)arg)->base);
-}
-
 /* The address to put in the URI when listening on every address. */
 static void
 guess_host(char *host, size_t len)
@@ -330,7 +322,7 @@ setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 static int
 serve(struct publish *pb)
 {
-	struct event *pev, *sec = NULL, *sigint, *sigterm;
+	struct event *pev, *sec = NULL, *sigs[2];
 	struct timeval one = { 1, 0 };
 	pthread_t th;
 
@@ -340,11 +332,8 @@ serve(struct publish *pb)
 	    pthread_create(&th, NULL, source_thread, pb) != 0)
 		goto fail_pipe;
 	pev = event_new(pb->base, pb->pipe[0], EV_READ | EV_PERSIST, on_pieces, pb);
-	sigint = evsignal_new(pb->base, SIGINT, on_signal, pb);
-	sigterm = evsignal_new(pb->base, SIGTERM, on_signal, pb);
+	p2pl_prog_signals(pb->base, sigs);
 	event_add(pev, NULL);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
 	if (pb->stats != NULL) {
 		sec = event_new(pb->base, -1, EV_PERSIST, on_second, pb);
 		event_add(sec, &one);
@@ -354,8 +343,7 @@ serve(struct publish *pb)
 	if (sec != NULL)
 		event_free(sec);
 	event_free(pev);
-	event_free(sigint);
-	event_free(sigterm);
+	p2pl_prog_signals_free(sigs);
 	close(pb->pipe[0]);
 	close(pb->pipe[1]);
 	return pb->status;

@@ -312,19 +312,11 @@ start_http(struct relay *r, const char *addr, int tracker)
 	return 0;
 }
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig;
-	(void)what;
-	event_base_loopbreak(((struct relay *)arg)->base);
-}
-
 static int
 run(struct relay *r, const char *listen, const char *http, int tracker,
     int from_stdin, char **uris, int nuris)
 {
-	struct event *sigint, *sigterm, *sec = NULL;
+	struct event *sigs[2], *sec = NULL;
 	struct timeval one = { 1, 0 };
 	char err[P2PL_ERRLEN];
 	struct p2pl_addr la;
@@ -357,10 +349,7 @@ run(struct relay *r, const char *listen, const char *http, int tracker,
 			return EXIT_USAGE;
 		}
 	}
-	sigint = evsignal_new(r->base, SIGINT, on_signal, r);
-	sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
+	p2pl_prog_signals(r->base, sigs);
 	if (r->stats != NULL) {
 		sec = event_new(r->base, -1, EV_PERSIST, on_second, r);
 		event_add(sec, &one);
@@ -368,8 +357,7 @@ run(struct relay *r, const char *listen, const char *http, int tracker,
 	event_base_dispatch(r->base);
 	if (sec != NULL)
 		event_free(sec);
-	event_free(sigint);
-	event_free(sigterm);
+	p2pl_prog_signals_free(sigs);
 	return r->status;
 }
 

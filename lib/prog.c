@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,4 +47,35 @@ p2pl_prog_seconds(const char *s, double max, uint64_t *us)
 		return -1;
 	*us = (uint64_t)(v * 1e6);
 	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *base)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopbreak(base);
+}
+
+int
+p2pl_prog_signals(struct event_base *base, struct event *ev[2])
+{
+	ev[0] = evsignal_new(base, SIGINT, on_signal, base);
+	ev[1] = evsignal_new(base, SIGTERM, on_signal, base);
+	if (ev[0] == NULL || ev[1] == NULL || event_add(ev[0], NULL) == -1 ||
+	    event_add(ev[1], NULL) == -1) {
+		p2pl_prog_signals_free(ev);
+		return -1;
+	}
+	return 0;
+}
+
+void
+p2pl_prog_signals_free(struct event *ev[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (ev[i] != NULL) {
+			event_free(ev[i]);
+			ev[i] = NULL;
+		}
 }

@@ -6,6 +6,7 @@
 #ifndef P2PL_PROG_H
 #define P2PL_PROG_H
 
+#include <event2/event.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,6 +16,12 @@ extern int p2pl_verbosity;	/* P2PL_LOG_WARN (-q: -1) .. P2PL_LOG_DEBUG */
 void p2pl_prog_log(void *arg, int level, const char *msg);
 /* Open --stats: "-" is stderr; NULL with err set on failure. */
 FILE *p2pl_prog_stats_open(const char *path, char *err, size_t errlen);
+/*
+ * SIGINT and SIGTERM end base's loop (a clean stop).  The two events go
+ * in ev; p2pl_prog_signals_free() releases them.  -1 if out of memory.
+ */
+int p2pl_prog_signals(struct event_base *base, struct event *ev[2]);
+void p2pl_prog_signals_free(struct event *ev[2]);
 /* Parse a number of seconds such as "0.5"; -1 on error. */
 int p2pl_prog_seconds(const char *s, double max, uint64_t *us);
 
