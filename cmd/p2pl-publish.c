@@ -63,7 +63,8 @@ on_chunk(void *arg, const uint8_t *data, size_t len, unsigned flags)
 {
 	struct publish *pb = arg;
 	struct p2pl_piece *p;
-	unsigned pf = (flags & P2PL_CHUNK_JOIN) ? P2PL_PIECE_JOIN : 0;
+	unsigned pf = ((flags & P2PL_CHUNK_JOIN) ? P2PL_PIECE_JOIN : 0) |
+	    ((flags & P2PL_CHUNK_CONT) ? P2PL_PIECE_CONT : 0);
 
 	if (pb->seq == 0) {
 		/* sequence numbers outrun any restart: they start at the

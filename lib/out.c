@@ -6,20 +6,37 @@
 #include <event2/buffer.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MARKS 4096
+#define HELD 64			/* pieces of one PES held back, at most */
+#define TS 188
+#define NPID 8192
 
 struct mark {
 	uint64_t end;		/* written offset at which the piece is out */
 	uint64_t stamp;
 };
 
+/* MPEG-TS continuity of one PID as written. */
+struct pidcc {
+	uint8_t last;		/* last continuity counter written, 16 = none */
+	uint8_t off;		/* added to the counters of this splice */
+	uint16_t epoch;		/* splice for which off was set */
+};
+
 struct p2pl_out {
 	int fd;
 	int async;		/* pipe or socket: written from the loop */
 	int failed, resync, frames;
+	int started;		/* a piece came; next is the seq due */
+	uint64_t next;
+	struct p2pl_piece *held[HELD];	/* CONT pieces waiting for the rest */
+	unsigned nheld;
+	uint16_t epoch;		/* splices so far */
+	struct pidcc cc[NPID];
 	size_t cap;
 	struct evbuffer *buf;
 	struct event *ev;
@@ -100,26 +117,134 @@ unref_cb(const void *data, size_t len, void *piece)
 	p2pl_piece_unref(piece);
 }
 
-void
-p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p)
+/*
+ * Renumber the continuity counters of a piece's TS packets so that they
+ * follow what was written before the last splice: a player's demuxer then
+ * sees one continuous stream, not a damaged one.  With out NULL, note the
+ * counters and return whether any changes; else write the packets of in,
+ * renumbered, to out.
+ */
+static int
+continuity(struct p2pl_out *o, const uint8_t *in, uint8_t *out, size_t len)
+{
+	struct pidcc *c;
+	unsigned pid, cc;
+	size_t i;
+	int changed = 0;
+
+	if (len % TS != 0)
+		return 0;
+	for (i = 0; i < len; i += TS)
+		if (in[i] != 0x47)
+			return 0;
+	for (i = 0; i < len; i += TS) {
+		pid = (unsigned)(in[i + 1] & 0x1f) << 8 | in[i + 2];
+		if (pid == NPID - 1)
+			continue;	/* null packets carry no counter */
+		c = &o->cc[pid];
+		cc = in[i + 3] & 0x0f;
+		if (out == NULL && c->epoch != o->epoch) {
+			c->epoch = o->epoch;
+			c->off = c->last < 16 ?
+			    (uint8_t)((c->last + 1 - cc) & 0x0f) : 0;
+			if (!(in[i + 3] & 0x10))	/* no payload: repeats */
+				c->off = (uint8_t)((c->off + 15) & 0x0f);
+		}
+		changed |= c->off != 0;
+		cc = (cc + c->off) & 0x0f;
+		if (out != NULL) {
+			memcpy(out + i, in + i, TS);
+			out[i + 3] = (uint8_t)((in[i + 3] & 0xf0) | cc);
+		} else
+			c->last = (uint8_t)cc;
+	}
+	return changed;
+}
+
+/* Queue a piece's bytes for writing. */
+static void
+queue(struct p2pl_out *o, struct p2pl_piece *p)
 {
 	const uint8_t *data = o->frames ? p->msg : p2pl_piece_payload(p);
 	size_t len = o->frames ? p->msglen : p->len;
+	struct evbuffer_iovec v;
 
-	if (o->failed)
-		return;
-	if (evbuffer_get_length(o->buf) + len > o->cap ||
-	    o->mhead - o->mtail == MARKS ||
-	    (o->resync && !(p->flags & P2PL_PIECE_JOIN))) {
-		o->resync = 1;
-		o->st.dropped++;
-		return;
-	}
-	o->resync = 0;
-	evbuffer_add_reference(o->buf, data, len, unref_cb, p2pl_piece_ref(p));
+	if (!o->frames && continuity(o, data, NULL, len)) {
+		/* the piece is shared and signed: change a copy */
+		if (evbuffer_reserve_space(o->buf, (ev_ssize_t)len, &v, 1) < 1 ||
+		    v.iov_len < len) {
+			fail(o, ENOMEM);
+			return;
+		}
+		continuity(o, data, v.iov_base, len);
+		v.iov_len = len;
+		evbuffer_commit_space(o->buf, &v, 1);
+	} else
+		evbuffer_add_reference(o->buf, data, len, unref_cb,
+		    p2pl_piece_ref(p));
 	o->queued += len;
 	o->marks[o->mhead % MARKS] = (struct mark){ o->queued, p->stamp };
 	o->mhead++;
+}
+
+static void
+drop_held(struct p2pl_out *o)
+{
+	while (o->nheld > 0) {
+		p2pl_piece_unref(o->held[--o->nheld]);
+		o->st.dropped++;
+	}
+}
+
+/* From here on, write only from a join point, as after a new start. */
+static void
+resync(struct p2pl_out *o)
+{
+	drop_held(o);
+	o->resync = 1;
+}
+
+void
+p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p)
+{
+	size_t len = o->frames ? p->msglen : p->len;
+	unsigned i;
+
+	if (o->failed)
+		return;
+	if (!o->frames) {
+		if (p->flags & P2PL_PIECE_RESTART) {
+			drop_held(o);	/* the old session's, never ended */
+			o->epoch++;
+		} else if (o->started && p->seq != o->next)
+			resync(o);	/* a gap: the frames after it are lost */
+		o->started = 1;
+		o->next = p->seq + 1;
+	}
+	if (o->resync && !(p->flags & P2PL_PIECE_JOIN)) {
+		o->st.dropped++;
+		return;
+	}
+	if (evbuffer_get_length(o->buf) + len > o->cap ||
+	    o->mhead - o->mtail + o->nheld + 1 >= MARKS) {
+		resync(o);
+		o->st.dropped++;
+		return;
+	}
+	if (o->resync) {
+		o->resync = 0;
+		o->epoch++;
+	}
+	if (!o->frames && (p->flags & P2PL_PIECE_CONT) && o->nheld < HELD) {
+		o->held[o->nheld++] = p2pl_piece_ref(p);
+		return;
+	}
+	for (i = 0; i < o->nheld; i++) {
+		queue(o, o->held[i]);
+		p2pl_piece_unref(o->held[i]);
+	}
+	o->nheld = 0;
+	queue(o, p);
 	flush(o);
 }
 
@@ -150,6 +275,8 @@ p2pl_out_new(struct event_base *base, int fd, size_t cap,
 		return NULL;
 	o->fd = fd;
 	o->cap = cap;
+	for (unsigned i = 0; i < NPID; i++)
+		o->cc[i].last = 16;
 	o->on_error = on_error;
 	o->arg = arg;
 	o->buf = evbuffer_new();
@@ -170,6 +297,8 @@ p2pl_out_free(struct p2pl_out *o)
 {
 	if (o == NULL)
 		return;
+	while (o->nheld > 0)
+		p2pl_piece_unref(o->held[--o->nheld]);
 	if (o->ev != NULL)
 		event_free(o->ev);
 	if (o->buf != NULL)

@@ -7,6 +7,12 @@
  * into two histograms, one per stats interval and one for the whole run.
  * When more than cap bytes wait (the player stopped reading), new pieces
  * are dropped and writing resumes at the next join point, at live.
+ *
+ * Media (not frames) is spliced so that a player never sees damage: after
+ * a gap in sequence numbers, writing resumes at the next join point; a
+ * piece flagged CONT (cut mid-frame) is held until the piece after it
+ * comes; and after a gap or a RESTART the MPEG-TS continuity counters are
+ * renumbered to follow those written before.
  */
 #ifndef P2PL_OUT_H
 #define P2PL_OUT_H

@@ -26,7 +26,8 @@
 
 #define P2PL_PIECE_JOIN 0x01	/* a decoder can start at this piece */
 #define P2PL_PIECE_RESTART 0x02	/* first piece of a publisher session */
-#define P2PL_PIECE_FLAGS 0x03	/* all flags this version knows */
+#define P2PL_PIECE_CONT 0x04	/* ends inside a PES; the next piece ends it */
+#define P2PL_PIECE_FLAGS 0x07	/* all flags this version knows */
 #define P2PL_SEQ_MAX ((uint64_t)1 << 62)	/* larger ones are refused */
 #define P2PL_STAMP_MAX ((uint64_t)1 << 62)
 

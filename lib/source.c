@@ -255,8 +255,10 @@ ts_write(void *opaque, wbuf_t *buf, int len)
 		}
 		memcpy(src->chunk + src->clen, src->part, TS);
 		src->clen += TS;
-		if (src->clen + TS > src->cap)
+		if (src->clen + TS > src->cap) {
+			src->cflags |= P2PL_CHUNK_CONT;
 			emit(src);
+		}
 	}
 	return len;
 }

@@ -10,7 +10,9 @@
  * A chunk is a whole number of 188-byte TS packets and at most piece_size
  * bytes (rounded down to a multiple of 188).  A chunk ends when it is full,
  * when its first byte is older than piece_us (checked after each packet
- * and while waiting for input), or just before a video keyframe.  A keyframe starts a new chunk flagged
+ * and while waiting for input), or just before a video keyframe.  A chunk
+ * cut because it is full may end inside a PES packet (a frame); it is
+ * flagged P2PL_CHUNK_CONT.  A keyframe starts a new chunk flagged
  * P2PL_CHUNK_JOIN: it begins with the PAT and the PMT, and H.264 or HEVC
  * keyframes carry their parameter sets in-band, so a decoder can start
  * there.  Without video, the first chunk at an audio packet boundary at
@@ -36,6 +38,7 @@
 #include <stdint.h>
 
 #define P2PL_CHUNK_JOIN 0x01	/* a decoder can start at this chunk */
+#define P2PL_CHUNK_CONT 0x02	/* cut inside a PES packet */
 
 struct p2pl_source_cfg {
 	size_t piece_size;	/* max chunk bytes, e.g. 16384; at least 1024 */

@@ -4,7 +4,13 @@
  * PIECE message it passes downstream.  The forged payload is saved to a
  * file so a test can check that none of it reaches a viewer's stdout.
  *
- * usage: mitm LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N FORGED_FILE
+ * With -d it forges nothing but withholds a piece: from the Nth piece on,
+ * the first that follows a piece cut inside a frame (flag CONT), so that
+ * what came before the gap ends mid-frame.  Every PIECE message carrying
+ * its sequence number, and every PEX message, is dropped, so a viewer
+ * that knows only this peer never gets it.  The file gets the number.
+ *
+ * usage: mitm [-d] LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N FILE
  * Prints "listening" on stdout once it accepts connections.
  */
 #include "util.h"
@@ -25,6 +31,10 @@
 
 static uint8_t down[4 * P2PL_MSG_MAX];
 static size_t downlen;
+static int withhold;		/* -d */
+static uint64_t held_seq;	/* with -d, the piece withheld, +1 */
+static int prev_cont;		/* the last piece passed was cut mid-frame */
+static uint64_t prev_seq;
 
 static int
 tcp(int listen_port, const char *host, int port)
@@ -70,7 +80,30 @@ pass_down(int to, long *pieces, long nth, const char *forged)
 
 	while ((r = p2pl_wire_next(down + off, downlen - off, &type, &body,
 	    &len, NULL, 0)) > 0) {
-		if (type == P2PL_MSG_PIECE && ++*pieces == nth) {
+		if (withhold && (type == P2PL_MSG_PEX || (type ==
+		    P2PL_MSG_PIECE && len >= 16 && held_seq ==
+		    p2pl_get64(body + 8) + 1))) {
+			off += (size_t)r;
+			continue;
+		}
+		if (withhold && type == P2PL_MSG_PIECE && len >= 16 &&
+		    held_seq == 0 && ++*pieces >= nth && prev_cont &&
+		    p2pl_get64(body + 8) == prev_seq + 1) {
+			held_seq = p2pl_get64(body + 8) + 1;
+			if ((f = fopen(forged, "w")) == NULL ||
+			    fprintf(f, "%llu\n", (unsigned long long)held_seq - 1) < 0 ||
+			    fclose(f))
+				err(1, "%s", forged);
+			fprintf(stderr, "mitm: withholding piece %llu\n",
+			    (unsigned long long)held_seq - 1);
+			off += (size_t)r;
+			continue;
+		}
+		if (type == P2PL_MSG_PIECE && len >= 16) {
+			prev_cont = (body[1] & P2PL_PIECE_CONT) != 0;
+			prev_seq = p2pl_get64(body + 8);
+		}
+		if (!withhold && type == P2PL_MSG_PIECE && ++*pieces == nth) {
 			uint8_t *payload = (uint8_t *)body + P2PL_PIECE_HDR;
 			size_t plen = len - P2PL_PIECE_HDR - P2PL_SIGLEN;
 			payload[plen / 2] ^= 0x01;
@@ -98,9 +131,14 @@ main(int argc, char *argv[])
 	int lfd, dfd, ufd;
 	ssize_t n;
 
+	if (argc > 1 && strcmp(argv[1], "-d") == 0) {
+		withhold = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 6)
-		errx(2, "usage: mitm LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N "
-		    "FORGED_FILE");
+		errx(2, "usage: mitm [-d] LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N "
+		    "FILE");
 	signal(SIGPIPE, SIG_IGN);
 	nth = atol(argv[4]);
 	lfd = tcp(atoi(argv[1]), NULL, 0);
