@@ -2,6 +2,7 @@
 #include "net.h"
 #include "out.h"
 #include "prog.h"
+#include "report.h"
 #include "uri.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@ struct fetch {
 	FILE *stats;
 	char key[P2PL_KEY_B32LEN + 1];
 	uint64_t timeout, started, last_piece;
+	uint64_t latency;	/* --latency, µs */
 	uint64_t down;		/* -d, bytes per second; 0: no cap */
 	uint16_t port;		/* where it listens */
 	int status;
@@ -63,19 +65,18 @@ on_out_error(void *arg, int e)
 	event_base_loopbreak(f->base);
 }
 
-static void
-write_stats(struct fetch *f)
+/* The stats line (no newline); its length, or -1 if it does not fit. */
+static long
+stats_line(struct fetch *f, char *line, size_t size)
 {
 	struct p2pl_out_stats *os = p2pl_out_stats(f->out);
+	struct p2pl_node *n = p2pl_net_node(f->net);
 	struct p2pl_node_stats ns;
 	struct p2pl_json j;
-	char line[1024];
 
-	p2pl_node_stats(p2pl_net_node(f->net), &ns);
-	p2pl_json_open(&j, line, sizeof(line));
-	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
-	p2pl_json_str(&j, "prog", "p2pl-fetch");
-	p2pl_json_str(&j, "stream", f->key);
+	p2pl_node_stats(n, &ns);
+	p2pl_json_open(&j, line, size);
+	p2pl_prog_stats_head(&j, f->key);
 	p2pl_json_u64(&j, "pieces", os->pieces);
 	p2pl_json_u64(&j, "bytes", os->bytes);
 	p2pl_json_u64(&j, "skipped", ns.skipped + os->dropped);
@@ -85,17 +86,30 @@ write_stats(struct fetch *f)
 	p2pl_json_num(&j, "delay_p99_all", p2pl_hist_quantile(&os->total, .99));
 	p2pl_json_num(&j, "startup", os->first_byte == 0 ? -1 :
 	    (double)(os->first_byte - f->started) / 1e6);
-	p2pl_json_u64(&j, "bitrate", ns.bitrate);
-	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
+	p2pl_json_num(&j, "latency", (double)f->latency / 1e6);
 	p2pl_json_u64(&j, "listen", f->port);
-	p2pl_json_u64(&j, "down_bytes", ns.bytes_in);
-	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
-	p2pl_json_u64(&j, "bad", ns.bad);
-	p2pl_json_u64(&j, "dups", ns.dups);
-	p2pl_json_u64(&j, "requests", ns.requests);
-	if (p2pl_json_close(&j) > 0)
+	p2pl_report_node(&j, n);
+	return p2pl_json_close(&j);
+}
+
+static void
+write_stats(struct fetch *f)
+{
+	static char line[P2PL_REPORT_MAX];
+
+	if (stats_line(f, line, sizeof(line)) > 0)
 		fprintf(f->stats, "%s\n", line);
-	p2pl_hist_reset(&os->interval);
+	p2pl_hist_reset(&p2pl_out_stats(f->out)->interval);
+}
+
+/* A control socket client: the line as it stands, interval not reset. */
+static void
+ctl_stats(void *arg, struct evbuffer *out)
+{
+	static char line[P2PL_REPORT_MAX];
+
+	if (stats_line(arg, line, sizeof(line)) > 0)
+		evbuffer_add_printf(out, "%s\n", line);
 }
 
 static void
@@ -123,6 +137,7 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 {
 	struct p2pl_net_cb cb = { f, p2pl_prog_log, on_piece };
 	struct event *sec, *sigs[2];
+	struct p2pl_ctl *ctl;
 	struct timeval one = { 1, 0 };
 	struct p2pl_addr la, bound;
 	char err[P2PL_ERRLEN];
@@ -174,8 +189,11 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	sec = event_new(f->base, -1, EV_PERSIST, on_second, f);
 	p2pl_prog_signals(f->base, sigs);
 	event_add(sec, &one);
+	ctl = p2pl_prog_ctl(f->base, ctl_stats, f);
 	f->started = p2pl_wall_us();
+	f->latency = cfg->latency;
 	event_base_dispatch(f->base);
+	p2pl_ctl_free(ctl);
 	event_free(sec);
 	p2pl_prog_signals_free(sigs);
 done:

@@ -3,6 +3,7 @@
 #include "net.h"
 #include "out.h"
 #include "prog.h"
+#include "report.h"
 #include "source.h"
 #include "uri.h"
 
@@ -140,31 +141,44 @@ on_out_error(void *arg, int e)
 	event_base_loopbreak(pb->base);
 }
 
+/* The stats line (no newline); its length, or -1 if it does not fit. */
+static long
+stats_line(struct publish *pb, char *line, size_t size)
+{
+	struct p2pl_json j;
+
+	p2pl_json_open(&j, line, size);
+	p2pl_prog_stats_head(&j, pb->keystr);
+	p2pl_json_u64(&j, "pieces", pb->pieces);
+	p2pl_json_u64(&j, "bytes", pb->bytes);
+	if (pb->out != NULL)
+		p2pl_json_u64(&j, "out_bytes", p2pl_out_stats(pb->out)->bytes);
+	if (pb->net != NULL)
+		p2pl_report_node(&j, p2pl_net_node(pb->net));
+	else
+		p2pl_json_u64(&j, "bitrate", p2pl_source_bitrate(pb->src));
+	return p2pl_json_close(&j);
+}
+
 static void
 on_second(evutil_socket_t fd, short what, void *arg)
 {
 	struct publish *pb = arg;
-	struct p2pl_node_stats ns = { 0 };
-	struct p2pl_json j;
-	char line[512];
+	static char line[P2PL_REPORT_MAX];
 
 	(void)fd;
 	(void)what;
-	if (pb->net != NULL)
-		p2pl_node_stats(p2pl_net_node(pb->net), &ns);
-	p2pl_json_open(&j, line, sizeof(line));
-	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
-	p2pl_json_str(&j, "prog", "p2pl-publish");
-	p2pl_json_str(&j, "stream", pb->keystr);
-	p2pl_json_u64(&j, "pieces", pb->pieces);
-	p2pl_json_u64(&j, "bytes", pb->bytes);
-	p2pl_json_u64(&j, "bitrate", p2pl_source_bitrate(pb->src));
-	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
-	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
-	if (pb->out != NULL)
-		p2pl_json_u64(&j, "out_bytes", p2pl_out_stats(pb->out)->bytes);
-	if (p2pl_json_close(&j) > 0)
+	if (stats_line(pb, line, sizeof(line)) > 0)
 		fprintf(pb->stats, "%s\n", line);
+}
+
+static void
+ctl_stats(void *arg, struct evbuffer *out)
+{
+	static char line[P2PL_REPORT_MAX];
+
+	if (stats_line(arg, line, sizeof(line)) > 0)
+		evbuffer_add_printf(out, "%s\n", line);
 }
 
 /* The address to put in the URI when listening on every address. */
@@ -325,6 +339,7 @@ serve(struct publish *pb)
 {
 	struct event *pev, *sec = NULL, *sigs[2];
 	struct timeval one = { 1, 0 };
+	struct p2pl_ctl *ctl;
 	pthread_t th;
 
 	if (pipe2(pb->pipe, O_CLOEXEC) == -1)
@@ -339,7 +354,9 @@ serve(struct publish *pb)
 		sec = event_new(pb->base, -1, EV_PERSIST, on_second, pb);
 		event_add(sec, &one);
 	}
+	ctl = p2pl_prog_ctl(pb->base, ctl_stats, pb);
 	event_base_dispatch(pb->base);
+	p2pl_ctl_free(ctl);
 	stop_source(pb, th);
 	if (sec != NULL)
 		event_free(sec);

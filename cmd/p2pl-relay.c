@@ -1,6 +1,7 @@
 /* p2pl-relay - an always-on peer with a big upload, and a tracker. */
 #include "hub.h"
 #include "prog.h"
+#include "report.h"
 #include "stats.h"
 #include "trackd.h"
 #include "uri.h"
@@ -215,54 +216,55 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 static long
 stream_line(const struct relay *r, int i, char *line, size_t size)
 {
+	struct p2pl_node *n = p2pl_net_node(r->streams[i].net);
 	struct p2pl_node_stats ns;
 	struct p2pl_json j;
 
-	p2pl_node_stats(p2pl_net_node(r->streams[i].net), &ns);
+	p2pl_node_stats(n, &ns);
 	p2pl_json_open(&j, line, size);
-	p2pl_json_num(&j, "time", (double)p2pl_wall_us() / 1e6);
-	p2pl_json_str(&j, "prog", "p2pl-relay");
-	p2pl_json_str(&j, "stream", r->streams[i].keystr);
-	p2pl_json_u64(&j, "bitrate", ns.bitrate);
-	p2pl_json_u64(&j, "peers", (uint64_t)ns.peers);
+	p2pl_prog_stats_head(&j, r->streams[i].keystr);
 	p2pl_json_u64(&j, "pieces", ns.pieces_in + ns.made);
-	p2pl_json_u64(&j, "down_bytes", ns.bytes_in);
-	p2pl_json_u64(&j, "up_bytes", ns.bytes_out);
-	p2pl_json_u64(&j, "bad", ns.bad);
+	p2pl_report_node(&j, n);
 	return p2pl_json_close(&j);
 }
 
+/* Every stream's stats line, each ended by a newline. */
 static void
-write_stats(struct relay *r, FILE *f)
+stats_lines(void *arg, struct evbuffer *out)
 {
-	char line[1024];
+	const struct relay *r = arg;
+	static char line[P2PL_REPORT_MAX];
 
 	for (int i = 0; i < r->nstreams; i++)
 		if (stream_line(r, i, line, sizeof(line)) > 0)
-			fprintf(f, "%s\n", line);
+			evbuffer_add_printf(out, "%s\n", line);
 }
 
 static void
 on_second(evutil_socket_t fd, short what, void *arg)
 {
+	struct relay *r = arg;
+	struct evbuffer *b = evbuffer_new();
+
 	(void)fd;
 	(void)what;
-	write_stats(arg, ((struct relay *)arg)->stats);
+	if (b == NULL)
+		return;
+	stats_lines(r, b);
+	fwrite(evbuffer_pullup(b, -1), 1, evbuffer_get_length(b), r->stats);
+	fflush(r->stats);
+	evbuffer_free(b);
 }
 
 /* GET /stats: the stats lines of every stream, as JSON lines. */
 static void
 on_http_stats(struct evhttp_request *req, void *arg)
 {
-	struct relay *r = arg;
 	struct evbuffer *out = evbuffer_new();
-	char line[1024];
 
 	if (out == NULL)
 		return;
-	for (int i = 0; i < r->nstreams; i++)
-		if (stream_line(r, i, line, sizeof(line)) > 0)
-			evbuffer_add_printf(out, "%s\n", line);
+	stats_lines(arg, out);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/x-ndjson");
 	evhttp_send_reply(req, 200, "OK", out);
@@ -317,6 +319,7 @@ run(struct relay *r, const char *listen, const char *http, int tracker,
     int from_stdin, char **uris, int nuris)
 {
 	struct event *sigs[2], *sec = NULL;
+	struct p2pl_ctl *ctl;
 	struct timeval one = { 1, 0 };
 	char err[P2PL_ERRLEN];
 	struct p2pl_addr la;
@@ -354,7 +357,9 @@ run(struct relay *r, const char *listen, const char *http, int tracker,
 		sec = event_new(r->base, -1, EV_PERSIST, on_second, r);
 		event_add(sec, &one);
 	}
+	ctl = p2pl_prog_ctl(r->base, stats_lines, r);
 	event_base_dispatch(r->base);
+	p2pl_ctl_free(ctl);
 	if (sec != NULL)
 		event_free(sec);
 	p2pl_prog_signals_free(sigs);

@@ -22,7 +22,7 @@ trap cleanup EXIT
 trap 'echo; echo "demo: interrupted"; summary; exit 130' INT TERM
 
 field() {	# field FILE NAME: NAME from the last stats line
-	tail -n 1 "$1" 2>/dev/null | sed -n "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"
+	tail -n 1 "$1" 2>/dev/null | sed -e 's/,"neighbours":\[.*/}/' -n -e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"
 }
 
 summary() {

@@ -40,6 +40,8 @@ struct p2pl_peer {
 	struct seqq pq;		/* pieces pushed to them */
 	int reqs;		/* our requests outstanding at them */
 	uint64_t born, last_rx, last_ping, last_pex, rtt;
+	uint64_t newest;	/* seq + 1 of the newest piece known held */
+	uint64_t mark_in, mark_out;	/* bytes at the last rate update */
 	struct p2pl_peer_stats st;
 	char err[P2PL_ERRLEN];
 };
@@ -86,6 +88,8 @@ struct p2pl_node {
 	int ncands;
 
 	struct p2pl_node_stats st;
+	uint64_t rate_t;	/* last rate update */
+	uint64_t mark_in, mark_out;
 };
 
 struct p2pl_piece *p2pl__ring_get(const struct p2pl_node *n, uint64_t seq);

@@ -140,6 +140,40 @@ void
 p2pl__mark(struct p2pl_peer *p, uint64_t seq)
 {
 	p->hseq[seq % P2PL_RING] = seq + 1;
+	if (seq + 1 > p->newest)
+		p->newest = seq + 1;
+}
+
+static uint64_t
+per_s(uint64_t bytes, uint64_t us)
+{
+	return (uint64_t)((double)bytes * 1e6 / (double)us + .5);
+}
+
+/* Once a second: each peer's and the node's rates over that second. */
+static void
+rates(struct p2pl_node *n, uint64_t now)
+{
+	struct p2pl_peer *p;
+	uint64_t dt = now - n->rate_t;
+
+	if (n->rate_t != 0 && dt < 1000000)
+		return;
+	for (p = n->peers; p != NULL; p = p->next) {
+		if (n->rate_t != 0) {
+			p->st.rate_in = per_s(p->st.bytes_in - p->mark_in, dt);
+			p->st.rate_out = per_s(p->st.bytes_out - p->mark_out, dt);
+		}
+		p->mark_in = p->st.bytes_in;
+		p->mark_out = p->st.bytes_out;
+	}
+	if (n->rate_t != 0) {
+		n->st.rate_in = per_s(n->st.bytes_in - n->mark_in, dt);
+		n->st.rate_out = per_s(n->st.bytes_out - n->mark_out, dt);
+	}
+	n->mark_in = n->st.bytes_in;
+	n->mark_out = n->st.bytes_out;
+	n->rate_t = now;
 }
 
 static void
@@ -522,6 +556,7 @@ p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 	uint64_t wait, w, rate;
 
 	n->st.bitrate = bitrate(n);
+	rates(n, now);
 	refill(n, now);
 	wait = play(n, now);
 	tend_peers(n, now);
@@ -704,4 +739,29 @@ uint64_t
 p2pl_peer_rtt(const struct p2pl_peer *p)
 {
 	return p->rtt;
+}
+
+int64_t
+p2pl_peer_behind(const struct p2pl_peer *p)
+{
+	const struct p2pl_node *n = p->node;
+	const struct p2pl_piece *h, *q;
+
+	if (p->hello.role == P2PL_ROLE_PUBLISHER)
+		return 0;
+	if (!n->have_any || p->newest == 0)
+		return -1;
+	if (p->newest - 1 >= n->head)
+		return 0;
+	h = p2pl__ring_get(n, n->head);
+	q = p2pl__ring_get(n, p->newest - 1);
+	if (h == NULL || q == NULL)
+		return -1;
+	return h->stamp > q->stamp ? (int64_t)(h->stamp - q->stamp) : 0;
+}
+
+int
+p2pl_peer_role(const struct p2pl_peer *p)
+{
+	return p->state == PEER_HELLO ? -1 : p->hello.role;
 }

@@ -59,6 +59,7 @@ struct p2pl_peer_stats {
 	uint64_t pieces_in, pieces_out;	/* pieces received and sent */
 	uint64_t bytes_in, bytes_out;	/* all bytes */
 	uint64_t dups;			/* pieces it sent that we had */
+	uint64_t rate_in, rate_out;	/* bytes/s over the last second */
 };
 
 struct p2pl_node_stats {
@@ -70,6 +71,7 @@ struct p2pl_node_stats {
 	uint64_t requests;		/* pieces we asked peers for */
 	int peers;			/* connections with a handshake */
 	uint64_t bitrate;		/* stream bits/s over the window */
+	uint64_t rate_in, rate_out;	/* bytes/s over the last second */
 };
 
 struct p2pl_node *p2pl_node_new(const struct p2pl_node_cfg *cfg,
@@ -134,6 +136,14 @@ const struct p2pl_addr *p2pl_peer_addr(const struct p2pl_peer *p);
 const struct p2pl_peer_stats *p2pl_peer_stats(const struct p2pl_peer *p);
 int p2pl_peer_outgoing(const struct p2pl_peer *p);
 uint64_t p2pl_peer_rtt(const struct p2pl_peer *p);
+/*
+ * How far the peer is behind us: stamp of our newest piece minus that of
+ * the newest it is known to hold, µs (0 if it is ahead or a publisher);
+ * -1 when unknown.
+ */
+int64_t p2pl_peer_behind(const struct p2pl_peer *p);
+/* Its P2PL_ROLE_*, -1 before its HELLO. */
+int p2pl_peer_role(const struct p2pl_peer *p);
 
 /* The conn of some peer, to walk them when closing all; NULL if none. */
 void *p2pl_node_first_conn(const struct p2pl_node *n);

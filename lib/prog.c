@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int p2pl_verbosity = P2PL_LOG_WARN;
 
@@ -32,6 +33,29 @@ p2pl_prog_stats_open(const char *path, char *err, size_t errlen)
 	else
 		setvbuf(f, NULL, _IOLBF, 0);
 	return f;
+}
+
+struct p2pl_ctl *
+p2pl_prog_ctl(struct event_base *base, p2pl_ctl_fn fn, void *arg)
+{
+	struct p2pl_ctl *c;
+	char err[P2PL_ERRLEN];
+
+	c = p2pl_ctl_new(base, program_invocation_short_name, fn, arg, err,
+	    sizeof(err));
+	if (c == NULL && p2pl_verbosity >= P2PL_LOG_WARN)
+		fprintf(stderr, "%s: no control socket: %s\n",
+		    program_invocation_short_name, err);
+	return c;
+}
+
+void
+p2pl_prog_stats_head(struct p2pl_json *j, const char *stream)
+{
+	p2pl_json_num(j, "time", (double)p2pl_wall_us() / 1e6);
+	p2pl_json_str(j, "prog", program_invocation_short_name);
+	p2pl_json_u64(j, "pid", (uint64_t)getpid());
+	p2pl_json_str(j, "stream", stream);
 }
 
 int

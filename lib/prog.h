@@ -6,6 +6,9 @@
 #ifndef P2PL_PROG_H
 #define P2PL_PROG_H
 
+#include "ctl.h"
+#include "stats.h"
+
 #include <event2/event.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +25,14 @@ FILE *p2pl_prog_stats_open(const char *path, char *err, size_t errlen);
  */
 int p2pl_prog_signals(struct event_base *base, struct event *ev[2]);
 void p2pl_prog_signals_free(struct event *ev[2]);
+/*
+ * Answer on the control socket (see ctl.h) with fn's lines; a warning,
+ * not an error, when it cannot be made.  NULL then.
+ */
+struct p2pl_ctl *p2pl_prog_ctl(struct event_base *base, p2pl_ctl_fn fn,
+    void *arg);
+/* The fields every stats line starts with: time, prog, pid, stream. */
+void p2pl_prog_stats_head(struct p2pl_json *j, const char *stream);
 /* Parse a number of seconds such as "0.5"; -1 on error. */
 int p2pl_prog_seconds(const char *s, double max, uint64_t *us);
 

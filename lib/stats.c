@@ -107,6 +107,35 @@ p2pl_json_str(struct p2pl_json *j, const char *k, const char *v)
 	put(j, "\"");
 }
 
+void
+p2pl_json_array(struct p2pl_json *j, const char *k)
+{
+	key(j, k);
+	put(j, "[");
+	j->first = 1;
+}
+
+void
+p2pl_json_array_end(struct p2pl_json *j)
+{
+	put(j, "]");
+	j->first = 0;
+}
+
+void
+p2pl_json_item(struct p2pl_json *j)
+{
+	put(j, "%s{", j->first ? "" : ",");
+	j->first = 1;
+}
+
+void
+p2pl_json_item_end(struct p2pl_json *j)
+{
+	put(j, "}");
+	j->first = 0;
+}
+
 long
 p2pl_json_close(struct p2pl_json *j)
 {

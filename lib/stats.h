@@ -35,6 +35,12 @@ void p2pl_json_u64(struct p2pl_json *j, const char *k, uint64_t v);
 void p2pl_json_num(struct p2pl_json *j, const char *k, double v);
 /* v is written with JSON escaping. */
 void p2pl_json_str(struct p2pl_json *j, const char *k, const char *v);
+/* An array of objects under k: array, then item ... item_end per
+ * object, then array_end. */
+void p2pl_json_array(struct p2pl_json *j, const char *k);
+void p2pl_json_array_end(struct p2pl_json *j);
+void p2pl_json_item(struct p2pl_json *j);
+void p2pl_json_item_end(struct p2pl_json *j);
 /* Closes the object; returns its length or -1 if it did not fit. */
 long p2pl_json_close(struct p2pl_json *j);
 

@@ -80,9 +80,10 @@ decodes() {
 	fi
 }
 
-# last_stat FILE FIELD: FIELD of the last stats line
+# last_stat FILE FIELD: top-level FIELD of the last stats line (the
+# neighbours array, which repeats some names, is cut off first)
 last_stat() {
-	tail -n 1 "$1" | sed -n "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"
+	tail -n 1 "$1" | sed -e 's/,"neighbours":\[.*/}/' -n -e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"
 }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds

@@ -38,7 +38,7 @@ pkill -TERM -f "^$BIN/p2pl-publish -k $D" || true
 wait $PUB 2>/dev/null || true
 sleep 0.5
 
-field() { tail -n 1 "$1" | sed -n "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"; }
+field() { tail -n 1 "$1" | sed -e 's/,"neighbours":\[.*/}/' -n -e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p"; }
 tfield() { sed -n "s/^[[:space:]]*$2: //p" "$1"; }
 echo "p2pl core figures: $SECONDS_ s, 640x360 25 fps 800 kbit/s H.264 + AAC, 3 viewers on loopback"
 echo "stream bitrate (publisher's measure): $(field "$D/pub.stats" bitrate) bit/s"

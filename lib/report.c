@@ -1,0 +1,61 @@
+/* report.c - a node's stats fields and neighbours, as JSON. */
+#include "report.h"
+
+#include <stdio.h>
+
+static const char *const roles[] = { "viewer", "publisher", "relay" };
+
+static const char *
+role_name(int role)
+{
+	return role >= 0 && role < 3 ? roles[role] : "unknown";
+}
+
+void
+p2pl_report_node(struct p2pl_json *j, const struct p2pl_node *n)
+{
+	struct p2pl_node_stats ns;
+	const struct p2pl_peer_stats *ps;
+	const struct p2pl_hello *h;
+	struct p2pl_peer *p;
+	char addr[80], id[2 * 4 + 1];
+	int64_t behind;
+
+	p2pl_node_stats(n, &ns);
+	p2pl_json_u64(j, "bitrate", ns.bitrate);
+	p2pl_json_u64(j, "peers", (uint64_t)ns.peers);
+	p2pl_json_u64(j, "down_bytes", ns.bytes_in);
+	p2pl_json_u64(j, "up_bytes", ns.bytes_out);
+	p2pl_json_u64(j, "down_rate", ns.rate_in);
+	p2pl_json_u64(j, "up_rate", ns.rate_out);
+	p2pl_json_u64(j, "bad", ns.bad);
+	p2pl_json_u64(j, "dups", ns.dups);
+	p2pl_json_u64(j, "requests", ns.requests);
+	p2pl_json_array(j, "neighbours");
+	for (p = p2pl_node_peers(n); p != NULL; p = p2pl_peer_next(p)) {
+		if ((h = p2pl_peer_hello(p)) == NULL)
+			continue;	/* not a neighbour until its hello */
+		ps = p2pl_peer_stats(p);
+		snprintf(id, sizeof(id), "%02x%02x%02x%02x", h->id[0], h->id[1],
+		    h->id[2], h->id[3]);
+		p2pl_addr_format(p2pl_peer_addr(p), addr, sizeof(addr));
+		behind = p2pl_peer_behind(p);
+		p2pl_json_item(j);
+		p2pl_json_str(j, "addr", addr);
+		p2pl_json_str(j, "id", id);
+		p2pl_json_str(j, "dir", p2pl_peer_outgoing(p) ? "out" : "in");
+		p2pl_json_str(j, "role", role_name(p2pl_peer_role(p)));
+		p2pl_json_u64(j, "down_rate", ps->rate_in);
+		p2pl_json_u64(j, "up_rate", ps->rate_out);
+		p2pl_json_u64(j, "down_bytes", ps->bytes_in);
+		p2pl_json_u64(j, "up_bytes", ps->bytes_out);
+		p2pl_json_u64(j, "pieces_in", ps->pieces_in);
+		p2pl_json_u64(j, "pieces_out", ps->pieces_out);
+		p2pl_json_u64(j, "dups", ps->dups);
+		p2pl_json_num(j, "rtt", (double)p2pl_peer_rtt(p) / 1e6);
+		p2pl_json_num(j, "behind", behind < 0 ? -1 :
+		    (double)behind / 1e6);
+		p2pl_json_item_end(j);
+	}
+	p2pl_json_array_end(j);
+}
