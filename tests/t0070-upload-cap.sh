@@ -26,6 +26,7 @@ note "capped at 200k: sent $rate bit/s of a $stream bit/s stream"
 [ "$rate" -le 400000 ] || fail "publisher sent $rate bit/s over a 200k cap"
 [ "$(last_stat "$T/v.stats" skipped)" -gt 0 ] || fail "nothing skipped under a cap below the stream"
 
+kill -0 $PUB_PID || fail "publisher died: $(cat "$T/cam.pub.err")"
 kill $PUB_PID $CAMERA_PID
 rm -f "$T/cam.ts" "$T/cam.uri"
 camera cam
