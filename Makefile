@@ -14,7 +14,7 @@ LDLIBS  += -Wl,--as-needed $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
-CMDS     = p2pl-publish p2pl-fetch p2pl-relay
+CMDS     = p2pl-publish p2pl-fetch p2pl-relay p2pl-top
 BINS     = $(CMDS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -38,6 +38,11 @@ $(BUILD)/lib/%.o: lib/%.c lib/*.h
 
 $(BUILD)/libp2pl.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
+$(BUILD)/bin/p2pl-top: PKG_CFLAGS += $(CURSES_CFLAGS)
+$(BUILD)/bin/p2pl-top: LDLIBS += $(CURSES_LIBS)
 
 $(BUILD)/bin/%: cmd/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)

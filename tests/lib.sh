@@ -9,6 +9,9 @@ TOOLS=$(dirname "$P2PL_BIN")/tools
 PATH=$P2PL_BIN:$PATH
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2pl-test.XXXXXX")
 PIDS=
+# control sockets of this test's processes only (p2pl-top finds them here)
+mkdir -m 700 "$T/run"
+export XDG_RUNTIME_DIR="$T/run"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
