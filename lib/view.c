@@ -153,8 +153,8 @@ p2pl_view_build(struct p2pl_view *v, int mode,
 	v->nrows = 0;
 	v->streams = v->viewers = v->publishers = v->relays = 0;
 	v->neighbours = 0;
-	v->bitrate = v->up = v->down = v->p99 = v->skipped = pieces = 0;
-	v->p50 = -1;
+	v->bitrate = v->up = v->down = v->skipped = pieces = 0;
+	v->p50 = v->p99 = -1;
 	for (i = 0; i < l->n; i++) {
 		if (p2pl_statline_parse(l->line[i], strlen(l->line[i]), sl,
 		    err, sizeof(err)) == -1)
@@ -195,8 +195,6 @@ p2pl_view_build(struct p2pl_view *v, int mode,
 	}
 	qsort(p50s, (size_t)nv, sizeof(p50s[0]), cmp_double);
 	v->p50 = nv > 0 ? p50s[nv / 2] : -1;
-	if (v->viewers == 0)
-		v->p99 = -1;
 	v->pub_ratio = v->publishers > 0 && v->bitrate > 0 ?
 	    pub_up * 8 / v->bitrate : -1;
 	v->offload = v->publishers > 0 && view_down > 0 ?

@@ -45,6 +45,7 @@ struct p2pl_watch {
 	struct p2pl_statline sl;
 	CURL *curl;
 	char problem[1024];
+	char rproblem[1024];		/* from reading "-", for the next */
 	char what[160];
 };
 
@@ -418,6 +419,8 @@ p2pl_watch_read(struct p2pl_watch *w)
 		w->in.full = 0;
 	}
 	split(w, &w->kept, &w->in, more, "stdin");
+	if (w->problem[0] != '\0')
+		memcpy(w->rproblem, w->problem, sizeof(w->rproblem));
 	expire(w);
 	if (!more)
 		w->fd = -1;
@@ -431,7 +434,8 @@ p2pl_watch_collect(struct p2pl_watch *w)
 	int i;
 
 	clear(&w->out);
-	w->problem[0] = '\0';
+	memcpy(w->problem, w->rproblem, sizeof(w->problem));
+	w->rproblem[0] = '\0';
 	for (i = 0; i < w->nsrc; i++) {
 		s = &w->src[i];
 		switch (s->kind) {
