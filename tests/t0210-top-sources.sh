@@ -1,6 +1,6 @@
 #!/bin/sh
-# p2pl-top's other sources, in batch mode: one process by pid (its
-# neighbours), a relay's stats over HTTP, and stats lines on standard
+# p2pl-top's other sources, in batch mode: one process by pid or by its
+# socket (its neighbours), a relay's stats over HTTP, and stats lines on standard
 # input, where a hostile line is reported and the rest still shown; a pid
 # with no control socket is refused.
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +25,10 @@ grep -Eq "^127\.0\.0\.1:[0-9]+ +out +publisher" "$T/pid.top" ||
     fail "the publisher is not among v1's neighbours: $(cat "$T/pid.top")"
 n=$(grep -c "^127\.0\.0\.1:" "$T/pid.top")
 [ "$n" -ge 2 ] || fail "v1 shows $n neighbours"
+# the same process by its socket's path
+sock="$T/run/p2pl/p2pl-fetch.$v1.sock"
+p2pl-top -n 1 "$sock" >"$T/sock.top" 2>"$T/sock.err" || fail "p2pl-top SOCKET: $(cat "$T/sock.err")"
+grep -q "^$sock: 1 stream, 1 viewer" "$T/sock.top" || fail "bad header for a socket: $(cat "$T/sock.top")"
 
 # the relay over http
 p2pl-top -n 1 "http://127.0.0.1:$hp/stats" >"$T/http.top" 2>"$T/http.err" ||
