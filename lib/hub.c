@@ -1,4 +1,5 @@
-/* hub.c - dispatch incoming connections to streams by their HELLO. */
+/* hub.c - dispatch incoming connections to streams by the key their
+ * first frame opens with. */
 #include "hub.h"
 
 #include <event2/buffer.h>
@@ -13,12 +14,11 @@
 
 #define HUB_STREAMS 64
 #define HUB_PENDING 1024
-#define HELLO_BYTES (P2PL_MSG_HDR + P2PL_HELLO_LEN)
-
 struct pending {
 	struct p2pl_hub *hub;
 	struct bufferevent *bev;
 	struct p2pl_addr addr;
+	struct p2pl_sec sec;
 };
 
 struct p2pl_hub {
@@ -37,6 +37,7 @@ pending_free(struct pending *p)
 {
 	p->hub->npending--;
 	bufferevent_free(p->bev);
+	p2pl_sec_wipe(&p->sec);
 	free(p);
 }
 
@@ -47,29 +48,43 @@ pending_read(struct bufferevent *bev, void *arg)
 	struct p2pl_hub *h = p->hub;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
+	uint8_t plain[P2PL_SEC_CHUNK];
 	const uint8_t *b;
+	long size;
 	int i;
 
-	b = evbuffer_pullup(in, (ssize_t)(len < HELLO_BYTES ? len : HELLO_BYTES));
-	if (!p2pl_wire_looks_like_hello(b, len < HELLO_BYTES ? len : HELLO_BYTES)) {
+	/* the peer's key, then its first frame: which stream opens it */
+	if (len < P2PL_SEC_PKLEN + P2PL_SEC_HDR)
+		return;
+	b = evbuffer_pullup(in, P2PL_SEC_PKLEN + P2PL_SEC_HDR);
+	if ((size = p2pl_sec_frame_size(b + P2PL_SEC_PKLEN)) == -1) {
 		pending_free(p);
 		return;
 	}
-	if (len < HELLO_BYTES)
+	if (len < P2PL_SEC_PKLEN + (size_t)size)
 		return;
-	for (i = 0; i < h->nstreams; i++)
-		if (memcmp(b + P2PL_MSG_HDR + 8, h->streams[i].key,
-		    P2PL_KEYLEN) == 0)
+	b = evbuffer_pullup(in, P2PL_SEC_PKLEN + size);
+	if (p2pl_sec_exchange(&p->sec, b) == -1) {
+		pending_free(p);
+		return;
+	}
+	for (i = 0; i < h->nstreams; i++) {
+		p2pl_sec_bind(&p->sec, h->streams[i].key);
+		if (p2pl_sec_open(&p->sec, b + P2PL_SEC_PKLEN, (size_t)size,
+		    plain, 1) >= 0)
 			break;
+	}
 	if (i == h->nstreams) {
 		pending_free(p);	/* not a stream we serve */
 		return;
 	}
+	evbuffer_drain(in, P2PL_SEC_PKLEN);
 	h->npending--;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_set_timeouts(bev, NULL, NULL);
-	if (p2pl_net_adopt(h->streams[i].net, bev, &p->addr) == -1)
+	if (p2pl_net_adopt(h->streams[i].net, bev, &p->addr, &p->sec) == -1)
 		bufferevent_free(bev);
+	p2pl_sec_wipe(&p->sec);
 	free(p);
 }
 
@@ -108,6 +123,8 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		free(p);
 		return;
 	}
+	p2pl_sec_init(&p->sec, 0);
+	bufferevent_write(p->bev, p->sec.pk, P2PL_SEC_PKLEN);
 	h->npending++;
 	bufferevent_setcb(p->bev, pending_read, NULL, pending_event, p);
 	bufferevent_set_timeouts(p->bev, &tv, NULL);

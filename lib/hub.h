@@ -1,10 +1,11 @@
 /*
  * hub.h - one listening port for several streams (p2pl-relay).
  *
- * The hub accepts connections, reads the peer's HELLO, and hands the
- * connection to the network driver of the stream it names; connections
- * naming no stream served here, or not speaking p2pl, are closed.  At most
- * HUB_PENDING connections may sit before their HELLO, each for 10 s.
+ * The hub accepts connections, sends its half of the key exchange (see
+ * secure.h), and reads the peer's half and its first frame: the stream
+ * whose key opens that frame gets the connection, keyed.  Connections of
+ * no stream served here, or not speaking p2pl, are closed.  At most
+ * HUB_PENDING connections may wait for their first frame, each for 10 s.
  */
 #ifndef P2PL_HUB_H
 #define P2PL_HUB_H

@@ -1,5 +1,6 @@
 /* net.c - libevent driver for a protocol node. */
 #include "net.h"
+#include "secure.h"
 #include "tracker.h"
 
 #include <sodium.h>
@@ -26,7 +27,11 @@
 
 struct conn {
 	struct p2pl_net *net;
-	struct bufferevent *bev;
+	struct bufferevent *bev;	/* the socket: frames */
+	struct p2pl_sec sec;
+	struct evbuffer *plain;		/* opened, not yet taken by the node */
+	struct evbuffer *pending;	/* to seal, at the end of this turn */
+	struct event *seal_ev;
 	struct p2pl_peer *peer;
 	struct p2pl_addr addr;	/* dialled, or the remote end */
 	int outgoing;
@@ -112,6 +117,20 @@ seed_index(const struct p2pl_net *net, const struct p2pl_addr *a)
 }
 
 static void
+conn_free(struct conn *c)
+{
+	bufferevent_free(c->bev);
+	if (c->plain != NULL)
+		evbuffer_free(c->plain);
+	if (c->pending != NULL)
+		evbuffer_free(c->pending);
+	if (c->seal_ev != NULL)
+		event_free(c->seal_ev);
+	p2pl_sec_wipe(&c->sec);
+	free(c);
+}
+
+static void
 conn_close(struct conn *c, const char *reason, int bad)
 {
 	struct p2pl_net *net = c->net;
@@ -126,7 +145,6 @@ conn_close(struct conn *c, const char *reason, int bad)
 		p2pl_node_peer_del(net->node, c->peer);
 	}
 	level = bad ? P2PL_LOG_WARN : P2PL_LOG_INFO;
-	bufferevent_free(c->bev);
 	if (c->outgoing)
 		p2pl_node_dial_failed(net->node, &c->addr, bad, p2pl_wall_us());
 	if (c->seed >= 0 && !net->seed_warned[c->seed]) {
@@ -136,7 +154,7 @@ conn_close(struct conn *c, const char *reason, int bad)
 	}
 	logf_(net, level, "%s: %s%s", c->name, why, bad ? "; dropped" :
 	    c->seed >= 0 ? "; retrying" : "");
-	free(c);
+	conn_free(c);
 	dial_more(net);
 }
 
@@ -151,14 +169,76 @@ conn_ready(struct conn *c)
 		logf_(c->net, P2PL_LOG_INFO, "%s: connected", c->name);
 }
 
+/* Seal what the node queued into frames on the socket. */
+static void
+seal(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint8_t frame[P2PL_SEC_FRAME_MAX];
+	size_t n;
+
+	(void)fd;
+	(void)what;
+	while (c->sec.keyed && (n = evbuffer_get_length(c->pending)) > 0) {
+		if (n > P2PL_SEC_CHUNK)
+			n = P2PL_SEC_CHUNK;
+		n = p2pl_sec_seal(&c->sec, evbuffer_pullup(c->pending,
+		    (ssize_t)n), n, frame);
+		evbuffer_drain(c->pending, n - P2PL_SEC_HDR - P2PL_SEC_TAG);
+		bufferevent_write(c->bev, frame, n);
+	}
+}
+
+/* Open the frames that came whole; 0, or -1 (closed) on a bad one. */
+static int
+open_frames(struct conn *c, struct evbuffer *in)
+{
+	uint8_t plain[P2PL_SEC_CHUNK];
+	const uint8_t *b;
+	long size, n;
+
+	if (!c->sec.keyed) {
+		if (evbuffer_get_length(in) < P2PL_SEC_PKLEN)
+			return 0;
+		if (p2pl_sec_exchange(&c->sec, evbuffer_pullup(in,
+		    P2PL_SEC_PKLEN)) == -1) {
+			conn_close(c, "bad key exchange", 1);
+			return -1;
+		}
+		evbuffer_drain(in, P2PL_SEC_PKLEN);
+		p2pl_sec_bind(&c->sec, c->net->key);
+		seal(-1, 0, c);
+	}
+	while (evbuffer_get_length(in) >= P2PL_SEC_HDR) {
+		b = evbuffer_pullup(in, P2PL_SEC_HDR);
+		if ((size = p2pl_sec_frame_size(b)) == -1) {
+			conn_close(c, "bad frame length", 1);
+			return -1;
+		}
+		if (evbuffer_get_length(in) < (size_t)size)
+			break;
+		b = evbuffer_pullup(in, size);
+		if ((n = p2pl_sec_open(&c->sec, b, (size_t)size, plain, 0)) < 0) {
+			conn_close(c, "a frame failed to open (another stream, "
+			    "or forged)", 1);
+			return -1;
+		}
+		evbuffer_add(c->plain, plain, (size_t)n);
+		evbuffer_drain(in, (size_t)size);
+	}
+	return 0;
+}
+
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = c->plain;
 	size_t len;
 	long r;
 
+	if (open_frames(c, bufferevent_get_input(bev)) == -1)
+		return;
 	while ((len = evbuffer_get_length(in)) > 0) {
 		r = p2pl_peer_input(c->peer, evbuffer_pullup(in, (ssize_t)len),
 		    len, p2pl_wall_us());
@@ -210,9 +290,14 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	conn_close(c, why, 0);
 }
 
+/*
+ * A connection on bev.  sec: its channel, keyed already (a hub's); NULL
+ * to start one here, sending our key first.  On failure bev is left to
+ * the caller.
+ */
 static struct conn *
 conn_new(struct p2pl_net *net, struct bufferevent *bev, int outgoing,
-    const struct p2pl_addr *a)
+    const struct p2pl_addr *a, const struct p2pl_sec *sec)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -224,8 +309,26 @@ conn_new(struct p2pl_net *net, struct bufferevent *bev, int outgoing,
 	c->addr = *a;
 	c->seed = outgoing ? seed_index(net, a) : -1;
 	p2pl_addr_format(a, c->name, sizeof(c->name));
-	c->peer = p2pl_node_peer_new(net->node, c, outgoing, a, p2pl_wall_us());
-	if (c->peer == NULL) {
+	c->plain = evbuffer_new();
+	c->pending = evbuffer_new();
+	c->seal_ev = event_new(net->base, -1, 0, seal, c);
+	if (sec != NULL)
+		c->sec = *sec;
+	else
+		p2pl_sec_init(&c->sec, outgoing);
+	if (c->plain == NULL || c->pending == NULL || c->seal_ev == NULL ||
+	    (sec == NULL && bufferevent_write(bev, c->sec.pk,
+	    P2PL_SEC_PKLEN) == -1) ||
+	    (c->peer = p2pl_node_peer_new(net->node, c, outgoing, a,
+	    p2pl_wall_us())) == NULL) {
+		c->bev = NULL;
+		if (c->plain != NULL)
+			evbuffer_free(c->plain);
+		if (c->pending != NULL)
+			evbuffer_free(c->pending);
+		if (c->seal_ev != NULL)
+			event_free(c->seal_ev);
+		p2pl_sec_wipe(&c->sec);
 		free(c);
 		return NULL;
 	}
@@ -248,7 +351,7 @@ dial(struct p2pl_net *net, const struct p2pl_addr *a)
 	bev = bufferevent_socket_new(net->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return;
-	if ((c = conn_new(net, bev, 1, a)) == NULL) {
+	if ((c = conn_new(net, bev, 1, a, NULL)) == NULL) {
 		bufferevent_free(bev);
 		p2pl_node_dial_failed(net->node, a, 0, p2pl_wall_us());
 		return;
@@ -299,7 +402,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	if (conn_new(net, bev, 0, &a) == NULL) {
+	if (conn_new(net, bev, 0, &a, NULL) == NULL) {
 		bufferevent_free(bev);	/* full: refused */
 		return;
 	}
@@ -390,13 +493,13 @@ p2pl_net_set_port(struct p2pl_net *net, uint16_t port)
 
 int
 p2pl_net_adopt(struct p2pl_net *net, struct bufferevent *bev,
-    const struct p2pl_addr *remote)
+    const struct p2pl_addr *remote, const struct p2pl_sec *sec)
 {
-	struct conn *c = conn_new(net, bev, 0, remote);
+	struct conn *c = conn_new(net, bev, 0, remote, sec);
 
 	if (c == NULL)
 		return -1;
-	conn_read(bev, c);	/* its hello is waiting already */
+	conn_read(bev, c);	/* its first frames are waiting already */
 	return 0;
 }
 
@@ -508,34 +611,26 @@ p2pl_net_publish(struct p2pl_net *net, struct p2pl_piece *p)
 }
 
 static void
-unref_cb(const void *data, size_t len, void *piece)
-{
-	(void)data;
-	(void)len;
-	p2pl_piece_unref(piece);
-}
-
-static void
 node_send(void *arg, void *conn, const uint8_t *data, size_t len,
     struct p2pl_piece *piece)
 {
 	struct conn *c = conn;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	(void)arg;
-	if (piece != NULL)
-		evbuffer_add_reference(out, data, len, unref_cb,
-		    p2pl_piece_ref(piece));
-	else
-		evbuffer_add(out, data, len);
+	(void)piece;	/* sealing copies it anyway */
+	if (evbuffer_get_length(c->pending) == 0 && c->sec.keyed)
+		event_active(c->seal_ev, 0, 0);
+	evbuffer_add(c->pending, data, len);
 }
 
 static size_t
 node_backlog(void *arg, void *conn)
 {
 	(void)arg;
-	return evbuffer_get_length(bufferevent_get_output(
-	    ((struct conn *)conn)->bev));
+	const struct conn *c = conn;
+
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    evbuffer_get_length(c->pending);
 }
 
 static void
@@ -612,8 +707,7 @@ p2pl_net_free(struct p2pl_net *net)
 	while (p2pl_node_first_conn(net->node) != NULL) {
 		struct conn *c = p2pl_node_first_conn(net->node);
 		p2pl_node_peer_del(net->node, c->peer);
-		bufferevent_free(c->bev);
-		free(c);
+		conn_free(c);
 	}
 	for (int i = 0; i < net->ntrackers; i++)
 		p2pl_tracker_free(net->trackers[i].t);

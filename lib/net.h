@@ -11,6 +11,7 @@
 #define P2PL_NET_H
 
 #include "node.h"
+#include "secure.h"
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -37,10 +38,11 @@ struct p2pl_node *p2pl_net_node(struct p2pl_net *net);
 struct evconnlistener *p2pl_listen(struct event_base *base,
     const struct p2pl_addr *a, evconnlistener_cb cb, void *arg,
     struct p2pl_addr *bound, char *err, size_t errlen);
-/* Serve a connection accepted elsewhere (a hub) whose HELLO may wait in
- * its input; -1 when the node is full. */
+/* Serve a connection accepted elsewhere (a hub), its channel keyed for
+ * this stream (sec) and its first frames maybe waiting in its input; -1
+ * when the node is full. */
 int p2pl_net_adopt(struct p2pl_net *net, struct bufferevent *bev,
-    const struct p2pl_addr *remote);
+    const struct p2pl_addr *remote, const struct p2pl_sec *sec);
 /* The port we are reached at, for HELLO and trackers, when not listening. */
 void p2pl_net_set_port(struct p2pl_net *net, uint16_t port);
 

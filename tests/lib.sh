@@ -108,6 +108,9 @@ free_port() {
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# key_of URI: the stream's key, base32, from a URI
+key_of() { echo "$1" | sed -n 's/^p2pl:\([a-z2-7]*\).*/\1/p'; }
+
 # swarm_id URI: the 40-hex info_hash trackers know the stream by
 swarm_id() {
 	python3 - "$1" <<'PY'

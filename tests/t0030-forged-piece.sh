@@ -14,7 +14,7 @@ clean_pid=$VIEWER_PID
 sleep 1
 # a hostile peer in front of the publisher forges the 20th piece
 mport=$((20000 + $$ % 20000))
-"$TOOLS/mitm" $mport 127.0.0.1 "$port" 20 "$T/forged" >"$T/mitm.out" \
+"$TOOLS/mitm" "$(key_of "$URI")" $mport 127.0.0.1 "$port" 20 "$T/forged" >"$T/mitm.out" \
     2>"$T/mitm.err" &
 PIDS="$PIDS $!"
 wait_for 5 grep -q listening "$T/mitm.out" || fail "mitm did not start"

@@ -11,7 +11,7 @@ camera cam
 publish cam cam.key --piece-size 4096	# frames span pieces
 port=${URI##*:}
 mport=$(free_port)
-"$TOOLS/mitm" -d "$mport" 127.0.0.1 "$port" 40 "$T/withheld" \
+"$TOOLS/mitm" -d "$(key_of "$URI")" "$mport" 127.0.0.1 "$port" 40 "$T/withheld" \
     >"$T/mitm.out" 2>"$T/mitm.err" &
 PIDS="$PIDS $!"
 wait_for 5 grep -q listening "$T/mitm.out" || fail "mitm did not start"

@@ -10,12 +10,16 @@
  * its sequence number, and every PEX message, is dropped, so a viewer
  * that knows only this peer never gets it.  The file gets the number.
  *
- * usage: mitm [-d] LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N FILE
+ * It knows the stream's key (KEY, base32, as in the URI), as any peer of
+ * the swarm does, so it can end the encrypted channel on both sides.
+ *
+ * usage: mitm [-d] KEY LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N FILE
  * Prints "listening" on stdout once it accepts connections.
  */
 #include "util.h"
 #include "wire.h"
 #include "piece.h"
+#include "secio.h"
 
 #include <arpa/inet.h>
 #include <err.h>
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 static uint8_t down[4 * P2PL_MSG_MAX];
+static struct secio dsec, usec;	/* downstream, upstream */
 static size_t downlen;
 static int withhold;		/* -d */
 static uint64_t held_seq;	/* with -d, the piece withheld, +1 */
@@ -55,22 +60,9 @@ tcp(int listen_port, const char *host, int port)
 	return fd;
 }
 
-static void
-writeall(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) <= 0)
-			exit(0);
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Pass whole messages downstream, forging the nth piece. */
 static void
-pass_down(int to, long *pieces, long nth, const char *forged)
+pass_down(long *pieces, long nth, const char *forged)
 {
 	const uint8_t *body;
 	size_t len, off = 0;
@@ -113,7 +105,8 @@ pass_down(int to, long *pieces, long nth, const char *forged)
 			fprintf(stderr, "mitm: forged piece %llu (%zu bytes)\n",
 			    (unsigned long long)p2pl_get64(body + 8), plen);
 		}
-		writeall(to, down + off, (size_t)r);
+		if (secio_write(&dsec, down + off, (size_t)r) == -1)
+			exit(0);
 		off += (size_t)r;
 	}
 	if (r < 0)
@@ -126,19 +119,23 @@ int
 main(int argc, char *argv[])
 {
 	struct pollfd pfd[2];
-	uint8_t buf[65536];
-	long pieces = 0, nth;
+	uint8_t buf[65536], key[P2PL_KEYLEN];
+	long pieces = 0, nth, n;
 	int lfd, dfd, ufd;
-	ssize_t n;
 
 	if (argc > 1 && strcmp(argv[1], "-d") == 0) {
 		withhold = 1;
 		argv++;
 		argc--;
 	}
-	if (argc != 6)
-		errx(2, "usage: mitm [-d] LISTEN_PORT UPSTREAM_HOST UPSTREAM_PORT N "
-		    "FILE");
+	if (argc != 7)
+		errx(2, "usage: mitm [-d] KEY LISTEN_PORT UPSTREAM_HOST "
+		    "UPSTREAM_PORT N FILE");
+	if (p2pl_base32_decode(argv[1], strlen(argv[1]), key, sizeof(key)) !=
+	    P2PL_KEYLEN)
+		errx(2, "bad key %s", argv[1]);
+	argv++;
+	argc--;
 	signal(SIGPIPE, SIG_IGN);
 	nth = atol(argv[4]);
 	lfd = tcp(atoi(argv[1]), NULL, 0);
@@ -146,23 +143,29 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	if ((dfd = accept(lfd, NULL, NULL)) == -1)
 		err(1, "accept");
+	if (secio_start(&dsec, dfd, 0, key) == -1)
+		errx(1, "downstream key exchange failed");
 	ufd = tcp(0, argv[2], atoi(argv[3]));
+	if (secio_start(&usec, ufd, 1, key) == -1)
+		errx(1, "upstream key exchange failed");
 	pfd[0] = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ufd, .events = POLLIN };
 	for (;;) {
 		if (poll(pfd, 2, -1) == -1)
 			err(1, "poll");
 		if (pfd[0].revents) {
-			if ((n = read(dfd, buf, sizeof(buf))) <= 0)
+			if ((n = secio_read(&dsec, buf, sizeof(buf))) < 0)
 				return 0;
-			writeall(ufd, buf, (size_t)n);
+			if (secio_write(&usec, buf, (size_t)n) == -1)
+				return 0;
 		}
 		if (pfd[1].revents) {
-			n = read(ufd, down + downlen, sizeof(down) - downlen);
-			if (n <= 0)
+			n = secio_read(&usec, down + downlen,
+			    sizeof(down) - downlen);
+			if (n < 0)
 				return 0;
 			downlen += (size_t)n;
-			pass_down(dfd, &pieces, nth, argv[5]);
+			pass_down(&pieces, nth, argv[5]);
 		}
 	}
 }

@@ -1,5 +1,6 @@
 /* test-codec.c - base32, rates, addresses, URIs, the wire codec, keys. */
 #include "key.h"
+#include "secure.h"
 #include "tap.h"
 #include "uri.h"
 #include "util.h"
@@ -216,6 +217,58 @@ test_key(void)
 	p2pl_key_wipe(&b);
 }
 
+/* Two ends of a channel, keyed for stream key k (the server's with kb). */
+static void
+pair(struct p2pl_sec *a, struct p2pl_sec *b, const uint8_t *k,
+    const uint8_t *kb)
+{
+	uint8_t apk[32];
+
+	p2pl_sec_init(a, 1);
+	p2pl_sec_init(b, 0);
+	memcpy(apk, a->pk, 32);
+	p2pl_sec_exchange(a, b->pk);
+	p2pl_sec_exchange(b, apk);
+	p2pl_sec_bind(a, k);
+	p2pl_sec_bind(b, kb);
+}
+
+static void
+test_secure(void)
+{
+	struct p2pl_sec a, b;
+	uint8_t k1[32] = { 1 }, k2[32] = { 2 }, msg[100], f[2][200];
+	uint8_t out[P2PL_SEC_CHUNK];
+	size_t n0, n1;
+	long n;
+
+	memset(msg, 'm', sizeof(msg));
+	pair(&a, &b, k1, k1);
+	n0 = p2pl_sec_seal(&a, msg, sizeof(msg), f[0]);
+	n1 = p2pl_sec_seal(&a, msg, 10, f[1]);
+	ok(n0 == 2 + 100 + 16 && memmem(f[0], n0, msg, 16) == NULL,
+	    "a sealed frame hides its bytes");
+	ok(p2pl_sec_open(&b, f[0], n0, out, 1) == 100 &&
+	    p2pl_sec_open(&b, f[0], n0, out, 0) == 100 &&
+	    memcmp(out, msg, 100) == 0, "it opens at the other end (peek too)");
+	ok(p2pl_sec_open(&b, f[0], n0, out, 0) == -1, "a replayed frame fails");
+	ok((n = p2pl_sec_open(&b, f[1], n1, out, 0)) == 10, "the next one opens");
+	n0 = p2pl_sec_seal(&b, msg, 50, f[0]);
+	ok(p2pl_sec_open(&a, f[0], n0, out, 0) == 50, "and the other way");
+	n0 = p2pl_sec_seal(&a, msg, 50, f[0]);
+	f[0][20] ^= 1;
+	ok(p2pl_sec_open(&b, f[0], n0, out, 0) == -1, "a changed frame fails");
+	pair(&a, &b, k1, k2);
+	n0 = p2pl_sec_seal(&a, msg, 50, f[0]);
+	ok(p2pl_sec_open(&b, f[0], n0, out, 0) == -1,
+	    "an end with another stream's key cannot open it");
+	f[0][0] = 0xff;
+	ok(p2pl_sec_frame_size(f[0]) == -1, "an oversized frame is refused");
+	f[0][0] = 0;
+	f[0][1] = 16;
+	ok(p2pl_sec_frame_size(f[0]) == -1, "an empty frame is refused");
+}
+
 int
 main(void)
 {
@@ -225,5 +278,6 @@ main(void)
 	test_uri();
 	test_wire();
 	test_key();
+	test_secure();
 	return tap_done();
 }
