@@ -26,6 +26,10 @@ struct fetch {
 	char key[P2PL_KEY_B32LEN + 1];
 	uint64_t timeout, started, last_piece;
 	uint64_t latency;	/* --latency, µs */
+	int frames;		/* --frames: pieces as they are */
+	int has_secret;		/* the URI's secret= */
+	uint8_t secret[32];
+	int said_private;
 	uint64_t down;		/* -d, bytes per second; 0: no cap */
 	uint16_t port;		/* where it listens */
 	int status;
@@ -47,8 +51,26 @@ on_piece(void *arg, struct p2pl_piece *p)
 {
 	struct fetch *f = arg;
 
+	struct p2pl_piece *q;
+
 	f->last_piece = p2pl_wall_us();
-	p2pl_out_piece(f->out, p);
+	if (!(p->flags & P2PL_PIECE_SECRET) || f->frames) {
+		p2pl_out_piece(f->out, p);
+		return;
+	}
+	if (!f->has_secret) {
+		/* carried and checked for others; nothing to play */
+		if (!f->said_private && p2pl_verbosity >= P2PL_LOG_WARN)
+			fprintf(stderr, "p2pl-fetch: the stream is private and "
+			    "the uri has no secret: passing it on, playing "
+			    "nothing\n");
+		f->said_private = 1;
+		return;
+	}
+	if ((q = p2pl_piece_opened(p, f->secret)) == NULL)
+		return;
+	p2pl_out_piece(f->out, q);
+	p2pl_piece_unref(q);
 }
 
 static void
@@ -169,6 +191,9 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 		goto done;
 	}
 	f->port = bound.port;
+	f->frames = frames;
+	f->has_secret = u->has_secret;
+	memcpy(f->secret, u->secret, sizeof(f->secret));
 	if (frames) {
 		memcpy(h.key, u->key, P2PL_KEYLEN);
 		p2pl_out_raw(f->out, hello, p2pl_wire_hello(hello, &h));

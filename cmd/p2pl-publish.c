@@ -8,6 +8,7 @@
 #include "uri.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,6 +39,8 @@ struct publish {
 	int pipe[2];		/* source thread -> loop: piece pointers */
 	volatile int stop;
 	uint64_t seq;		/* the source thread's */
+	int private;		/* --private: payloads encrypted */
+	uint8_t secret[32];
 	uint64_t pieces;	/* pieces the loop took */
 	uint64_t bytes;		/* their payload bytes */
 	const char *trackers[P2PL_URI_TRACKERS];
@@ -54,7 +57,7 @@ usage(int status)
 	    "[-l [HOST:]PORT] [-o FILE|-]\n"
 	    "                    [-t URL] [-u RATE] [--piece-size BYTES] "
 	    "[--piece-ms MS]\n"
-	    "                    [--stats FILE|-] [INPUT]\n");
+	    "                    [--private] [--stats FILE|-] [INPUT]\n");
 	exit(status);
 }
 
@@ -62,10 +65,12 @@ usage(int status)
 static int
 on_chunk(void *arg, const uint8_t *data, size_t len, unsigned flags)
 {
+	static uint8_t sealed[P2PL_PAYLOAD_MAX];	/* source thread only */
 	struct publish *pb = arg;
 	struct p2pl_piece *p;
 	unsigned pf = ((flags & P2PL_CHUNK_JOIN) ? P2PL_PIECE_JOIN : 0) |
 	    ((flags & P2PL_CHUNK_CONT) ? P2PL_PIECE_CONT : 0);
+	uint64_t stamp;
 
 	if (pb->seq == 0) {
 		/* sequence numbers outrun any restart: they start at the
@@ -73,7 +78,14 @@ on_chunk(void *arg, const uint8_t *data, size_t len, unsigned flags)
 		pb->seq = p2pl_wall_us() / 1000;
 		pf |= P2PL_PIECE_RESTART;
 	}
-	p = p2pl_piece_make(&pb->key, pb->seq++, p2pl_wall_us(), pf, data, len,
+	stamp = p2pl_wall_us();
+	if (pb->private && len <= sizeof(sealed)) {
+		memcpy(sealed, data, len);
+		p2pl_piece_crypt(sealed, len, pb->secret, pb->seq, stamp);
+		data = sealed;
+		pf |= P2PL_PIECE_SECRET;
+	}
+	p = p2pl_piece_make(&pb->key, pb->seq++, stamp, pf, data, len,
 	    pb->err, sizeof(pb->err));
 	if (p == NULL)
 		return -1;
@@ -233,6 +245,10 @@ print_uri(struct publish *pb, const struct p2pl_addr *bound,
 	for (int i = 0; i < pb->ntrackers; i++)
 		snprintf(u.trackers[u.ntrackers++], P2PL_TRACKER_MAX, "%s",
 		    pb->trackers[i]);
+	if (pb->private) {
+		u.has_secret = 1;
+		memcpy(u.secret, pb->secret, sizeof(u.secret));
+	}
 	if (u.npeers == 1 && u.peers[0].port == 0) {
 		fprintf(stderr, "p2pl-publish: -a needs a port when not listening\n");
 		return -1;
@@ -403,6 +419,7 @@ main(int argc, char *argv[])
 		{ "output", required_argument, NULL, 'o' },
 		{ "piece-ms", required_argument, NULL, 'M' },
 		{ "piece-size", required_argument, NULL, 'P' },
+		{ "private", no_argument, NULL, 'X' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "tracker", required_argument, NULL, 't' },
@@ -444,6 +461,9 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			outpath = optarg;
+			break;
+		case 'X':
+			pb.private = 1;
 			break;
 		case 'P':
 			v = strtoul(optarg, &end, 10);
@@ -512,8 +532,11 @@ main(int argc, char *argv[])
 	if (created && p2pl_verbosity >= P2PL_LOG_WARN)
 		fprintf(stderr, "p2pl-publish: created key %s\n", keyfile);
 	memcpy(ncfg.key, pb.key.pk, P2PL_KEYLEN);
+	if (pb.private)
+		p2pl_key_secret(&pb.key, pb.secret);
 	p2pl_base32_encode(pb.key.pk, P2PL_KEYLEN, pb.keystr, sizeof(pb.keystr));
 	rc = run(&pb, input, &scfg, &ncfg, listen, announce, outpath);
 	p2pl_key_wipe(&pb.key);
+	sodium_memzero(pb.secret, sizeof(pb.secret));
 	return rc;
 }

@@ -139,3 +139,12 @@ p2pl_key_wipe(struct p2pl_key *k)
 {
 	sodium_memzero(k, sizeof(*k));
 }
+
+void
+p2pl_key_secret(const struct p2pl_key *k, uint8_t secret[32])
+{
+	static const char ctx[] = "p2pl-content-1";
+
+	crypto_generichash(secret, 32, (const uint8_t *)ctx, sizeof(ctx) - 1,
+	    k->sk, 32);
+}

@@ -21,6 +21,10 @@ struct p2pl_key {
 	uint8_t sk[64];
 };
 
+/* The secret of the key's private stream: BLAKE2b-256 keyed with the
+ * Ed25519 seed over "p2pl-content-1", so it survives restarts. */
+void p2pl_key_secret(const struct p2pl_key *k, uint8_t secret[32]);
+
 /* Load path, or create it when missing (*created set to 1). */
 int p2pl_key_load(const char *path, struct p2pl_key *k, int *created,
     char *err, size_t errlen);

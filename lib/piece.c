@@ -144,3 +144,33 @@ p2pl_piece_unref(struct p2pl_piece *p)
 	if (p != NULL && --p->refs == 0)
 		free(p);
 }
+
+void
+p2pl_piece_crypt(uint8_t *data, size_t len, const uint8_t secret[32],
+    uint64_t seq, uint64_t stamp)
+{
+	uint8_t n[crypto_stream_xchacha20_NONCEBYTES];
+
+	p2pl_put64(n, seq);
+	p2pl_put64(n + 8, stamp);
+	memcpy(n + 16, "p2pl-sec", 8);
+	crypto_stream_xchacha20_xor(data, data, len, n, secret);
+}
+
+struct p2pl_piece *
+p2pl_piece_opened(const struct p2pl_piece *p, const uint8_t secret[32])
+{
+	struct p2pl_piece *q = piece_alloc(p->len);
+
+	if (q == NULL)
+		return NULL;
+	q->seq = p->seq;
+	q->stamp = p->stamp;
+	q->recv = p->recv;
+	q->flags = p->flags & ~(unsigned)P2PL_PIECE_SECRET;
+	memcpy(q->msg, p->msg, p->msglen);
+	q->msg[P2PL_MSG_HDR + 1] = (uint8_t)q->flags;
+	p2pl_piece_crypt(q->msg + P2PL_MSG_HDR + P2PL_PIECE_HDR, q->len,
+	    secret, q->seq, q->stamp);
+	return q;
+}

@@ -27,7 +27,8 @@
 #define P2PL_PIECE_JOIN 0x01	/* a decoder can start at this piece */
 #define P2PL_PIECE_RESTART 0x02	/* first piece of a publisher session */
 #define P2PL_PIECE_CONT 0x04	/* ends inside a PES; the next piece ends it */
-#define P2PL_PIECE_FLAGS 0x07	/* all flags this version knows */
+#define P2PL_PIECE_SECRET 0x08	/* payload encrypted with the stream secret */
+#define P2PL_PIECE_FLAGS 0x0f	/* all flags this version knows */
 #define P2PL_SEQ_MAX ((uint64_t)1 << 62)	/* larger ones are refused */
 #define P2PL_STAMP_MAX ((uint64_t)1 << 62)
 
@@ -68,6 +69,20 @@ struct p2pl_piece *p2pl_piece_verify(const uint8_t pk[P2PL_KEYLEN],
     const uint8_t *body, size_t n, char *err, size_t errlen);
 
 struct p2pl_piece *p2pl_piece_ref(struct p2pl_piece *p);
+
+/*
+ * A private stream's payload is XChaCha20 with the stream secret as key
+ * and seq, stamp (8 bytes each, big-endian) and "p2pl-sec" as nonce;
+ * this applies it (either way) to len bytes in place.
+ */
+void p2pl_piece_crypt(uint8_t *data, size_t len, const uint8_t secret[32],
+    uint64_t seq, uint64_t stamp);
+/*
+ * A copy of a SECRET piece with its payload decrypted and the flag
+ * cleared, for the player only: its signature no longer holds.
+ */
+struct p2pl_piece *p2pl_piece_opened(const struct p2pl_piece *p,
+    const uint8_t secret[32]);
 void p2pl_piece_unref(struct p2pl_piece *p);
 
 #endif

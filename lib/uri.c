@@ -85,6 +85,15 @@ uri_param(struct p2pl_uri *u, const char *p, size_t n, char *err, size_t errlen)
 		}
 		memcpy(u->trackers[u->ntrackers++], val, strlen(val) + 1);
 	}
+	if (klen == 6 && memcmp(p, "secret", 6) == 0) {
+		if (u->has_secret || strlen(val) != P2PL_KEY_B32LEN ||
+		    p2pl_base32_decode(val, strlen(val), u->secret,
+		    sizeof(u->secret)) != 32) {
+			p2pl_seterr(err, errlen, "bad or repeated secret in uri");
+			return -1;
+		}
+		u->has_secret = 1;
+	}
 	return 0;
 }
 
@@ -183,6 +192,12 @@ p2pl_uri_format(const struct p2pl_uri *u, char *out, size_t outlen)
 		sep = '&';
 		if (pct_append(out, outlen, &o, u->trackers[i], 0) == -1)
 			return -1;
+	}
+	if (u->has_secret) {
+		if (o + 9 + P2PL_KEY_B32LEN >= outlen)
+			return -1;
+		o += (size_t)snprintf(out + o, outlen - o, "%csecret=", sep);
+		o += p2pl_base32_encode(u->secret, 32, out + o, outlen - o);
 	}
 	return (int)o;
 }

@@ -4,7 +4,8 @@
  *   p2pl:<key>?peer=HOST:PORT&peer=[V6]:PORT&tr=<percent-encoded URL>
  *
  * <key> is the stream's Ed25519 public key in lowercase base32 (52
- * characters).  "peer" and "tr" may repeat; unknown parameters are
+ * characters).  "peer" and "tr" may repeat; "secret" (52 base32
+ * characters) is a private stream's content key; unknown parameters are
  * ignored so later versions can add some.  See p2pl(7).
  */
 #ifndef P2PL_URI_H
@@ -24,6 +25,8 @@ struct p2pl_uri {
 	struct p2pl_addr peers[P2PL_URI_PEERS];
 	int ntrackers;
 	char trackers[P2PL_URI_TRACKERS][P2PL_TRACKER_MAX];
+	int has_secret;			/* a private stream's secret= */
+	uint8_t secret[32];
 };
 
 int p2pl_uri_parse(const char *s, struct p2pl_uri *u, char *err, size_t errlen);
