@@ -39,10 +39,10 @@ static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-fetch [-qv] [--frames] [-d RATE] [-l [HOST:]PORT] "
-	    "[-u RATE]\n"
-	    "                  [--latency SECONDS] [--stats FILE|-] "
-	    "[--timeout SECONDS] URI\n");
+	    "usage: p2pl-fetch [-qv] [--frames] [--relay-only] [-d RATE] "
+	    "[-l [HOST:]PORT]\n"
+	    "                  [-u RATE] [--latency SECONDS] [--stats FILE|-]\n"
+	    "                  [--timeout SECONDS] URI\n");
 	exit(status);
 }
 
@@ -201,7 +201,7 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	}
 	for (i = 0; i < u->npeers; i++)
 		p2pl_net_add_seed(f->net, &u->peers[i]);
-	for (i = 0; i < u->ntrackers; i++)
+	for (i = 0; !cfg->relay_only && i < u->ntrackers; i++)
 		if (p2pl_net_add_tracker(f->net, u->trackers[i], err,
 		    sizeof(err)) == -1)
 			fprintf(stderr, "p2pl-fetch: tracker %s: %s\n",
@@ -238,6 +238,7 @@ main(int argc, char *argv[])
 		{ "latency", required_argument, NULL, 'L' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "relay-only", no_argument, NULL, 'R' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "upload", required_argument, NULL, 'u' },
@@ -251,6 +252,7 @@ main(int argc, char *argv[])
 	struct p2pl_uri u;
 	char err[P2PL_ERRLEN];
 	const char *listen = "0", *stats = NULL;
+	int listen_set = 0;
 	int ch, frames = 0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -276,9 +278,13 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			listen = optarg;
+			listen_set = 1;
 			break;
 		case 'q':
 			p2pl_verbosity = -1;
+			break;
+		case 'R':
+			cfg.relay_only = 1;
 			break;
 		case 'S':
 			stats = optarg;
@@ -318,6 +324,19 @@ main(int argc, char *argv[])
 	if (u.npeers == 0 && u.ntrackers == 0) {
 		fprintf(stderr, "p2pl-fetch: uri names no peer and no tracker\n");
 		return EXIT_USAGE;
+	}
+	if (cfg.relay_only) {
+		if (listen_set) {
+			fprintf(stderr, "p2pl-fetch: --relay-only does not "
+			    "listen: -l makes no sense with it\n");
+			return EXIT_USAGE;
+		}
+		if (u.npeers == 0) {
+			fprintf(stderr, "p2pl-fetch: --relay-only needs the uri "
+			    "to name peers (relays or the publisher)\n");
+			return EXIT_USAGE;
+		}
+		listen = NULL;
 	}
 	if (isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "p2pl-fetch: stdout is a terminal; pipe it "

@@ -304,6 +304,11 @@ on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		p->benign = 1;
 		return -1;
 	}
+	if (n->cfg.relay_only && p->hello.role == P2PL_ROLE_VIEWER) {
+		p2pl_seterr(p->err, sizeof(p->err), "a viewer (relay-only)");
+		p->benign = 1;
+		return -1;
+	}
 	if (dedupe(p) == -1)
 		return -1;
 	p->state = PEER_READY;
@@ -764,4 +769,10 @@ int
 p2pl_peer_role(const struct p2pl_peer *p)
 {
 	return p->state == PEER_HELLO ? -1 : p->hello.role;
+}
+
+const uint8_t *
+p2pl_node_id(const struct p2pl_node *n)
+{
+	return n->id;
 }

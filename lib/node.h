@@ -53,6 +53,8 @@ struct p2pl_node_cfg {
 	int push;			/* neighbours each fresh piece is pushed
 					 * to (0: 1) */
 	int max_peers;			/* connections kept (0: 16) */
+	int relay_only;			/* talk only to relays and publishers;
+					 * take no addresses from PEX */
 };
 
 struct p2pl_peer_stats {
@@ -147,6 +149,8 @@ int p2pl_peer_role(const struct p2pl_peer *p);
 
 /* The conn of some peer, to walk them when closing all; NULL if none. */
 void *p2pl_node_first_conn(const struct p2pl_node *n);
+/* Our peer id (P2PL_IDLEN bytes), as in our HELLO. */
+const uint8_t *p2pl_node_id(const struct p2pl_node *n);
 /* Newest piece held, or NULL. */
 const struct p2pl_piece *p2pl_node_head(const struct p2pl_node *n);
 

@@ -211,7 +211,8 @@ p2pl__pex_input(struct p2pl_peer *p, const uint8_t *body, size_t len)
 		inet_ntop(family == 4 ? AF_INET : AF_INET6, body + off + 1,
 		    a.host, sizeof(a.host));
 		a.port = p2pl_get16(body + off + 1 + alen);
-		if (a.port != 0 && usable(family, body + off + 1))
+		if (a.port != 0 && usable(family, body + off + 1) &&
+		    !p->node->cfg.relay_only)
 			p2pl_node_add_candidate(p->node, &a, 0);
 		off += 1 + alen + 2;
 	}

@@ -20,8 +20,13 @@ p2pl_report_node(struct p2pl_json *j, const struct p2pl_node *n)
 	struct p2pl_peer *p;
 	char addr[80], id[2 * 4 + 1];
 	int64_t behind;
+	const uint8_t *id8;
 
 	p2pl_node_stats(n, &ns);
+	id8 = p2pl_node_id(n);
+	snprintf(id, sizeof(id), "%02x%02x%02x%02x", id8[0], id8[1], id8[2],
+	    id8[3]);
+	p2pl_json_str(j, "id", id);
 	p2pl_json_u64(j, "bitrate", ns.bitrate);
 	p2pl_json_u64(j, "peers", (uint64_t)ns.peers);
 	p2pl_json_u64(j, "down_bytes", ns.bytes_in);
