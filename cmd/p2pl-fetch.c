@@ -26,6 +26,7 @@ struct fetch {
 	char key[P2PL_KEY_B32LEN + 1];
 	uint64_t timeout, started, last_piece;
 	uint64_t latency;	/* --latency, µs */
+	double p50, p99;	/* delays over the last second, -1: none */
 	int frames;		/* --frames: pieces as they are */
 	int has_secret;		/* the URI's secret= */
 	uint8_t secret[32];
@@ -102,8 +103,8 @@ stats_line(struct fetch *f, char *line, size_t size)
 	p2pl_json_u64(&j, "pieces", os->pieces);
 	p2pl_json_u64(&j, "bytes", os->bytes);
 	p2pl_json_u64(&j, "skipped", ns.skipped + os->dropped);
-	p2pl_json_num(&j, "delay_p50", p2pl_hist_quantile(&os->interval, .5));
-	p2pl_json_num(&j, "delay_p99", p2pl_hist_quantile(&os->interval, .99));
+	p2pl_json_num(&j, "delay_p50", f->p50);
+	p2pl_json_num(&j, "delay_p99", f->p99);
 	p2pl_json_num(&j, "delay_p50_all", p2pl_hist_quantile(&os->total, .5));
 	p2pl_json_num(&j, "delay_p99_all", p2pl_hist_quantile(&os->total, .99));
 	p2pl_json_num(&j, "startup", os->first_byte == 0 ? -1 :
@@ -121,10 +122,9 @@ write_stats(struct fetch *f)
 
 	if (stats_line(f, line, sizeof(line)) > 0)
 		fprintf(f->stats, "%s\n", line);
-	p2pl_hist_reset(&p2pl_out_stats(f->out)->interval);
 }
 
-/* A control socket client: the line as it stands, interval not reset. */
+/* A control socket client: the line as it stands. */
 static void
 ctl_stats(void *arg, struct evbuffer *out)
 {
@@ -142,6 +142,10 @@ on_second(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* the delays of the second just ended, for every reader */
+	f->p50 = p2pl_hist_quantile(&p2pl_out_stats(f->out)->interval, .5);
+	f->p99 = p2pl_hist_quantile(&p2pl_out_stats(f->out)->interval, .99);
+	p2pl_hist_reset(&p2pl_out_stats(f->out)->interval);
 	if (f->stats != NULL)
 		write_stats(f);
 	since = f->last_piece ? f->last_piece : f->started;
@@ -247,7 +251,7 @@ main(int argc, char *argv[])
 	};
 	struct p2pl_node_cfg cfg = { .role = P2PL_ROLE_VIEWER, .play = 1,
 	    .latency = 1000000 };
-	struct fetch f = { 0 };
+	struct fetch f = { .p50 = -1, .p99 = -1 };
 	struct p2pl_rate down = { .kind = P2PL_RATE_UNLIMITED };
 	struct p2pl_uri u;
 	char err[P2PL_ERRLEN];

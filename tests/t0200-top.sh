@@ -80,6 +80,7 @@ def mask(text):
     for l in text.rstrip("\n").split("\n"):
         l = re.sub(r"(?<![A-Za-z0-9.])[0-9]+(\.[0-9]+)?", "N", l)
         l = re.sub(r"[kMG]?i?[bB]/s", "R", l)
+        l = re.sub(r"(?<= )-(?= |$)", "N", l)	# unknown yet: a number
         l = re.sub(r"[\u2588\u2591#]+", "BAR", l)
         l = re.sub(r"[\u2581-\u2588 ]*$", "", l)
         l = re.sub(r" +", " ", l).rstrip()
