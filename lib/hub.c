@@ -57,7 +57,7 @@ pending_read(struct bufferevent *bev, void *arg)
 	if (len < P2PL_SEC_PKLEN + P2PL_SEC_HDR)
 		return;
 	b = evbuffer_pullup(in, P2PL_SEC_PKLEN + P2PL_SEC_HDR);
-	if ((size = p2pl_sec_frame_size(b + P2PL_SEC_PKLEN)) == -1) {
+	if ((size = p2pl_sec_next_size(&p->sec, b + P2PL_SEC_PKLEN)) == -1) {
 		pending_free(p);
 		return;
 	}

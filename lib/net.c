@@ -180,8 +180,7 @@ seal(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	while (c->sec.keyed && (n = evbuffer_get_length(c->pending)) > 0) {
-		if (n > P2PL_SEC_CHUNK)
-			n = P2PL_SEC_CHUNK;
+		n = p2pl_sec_room(&c->sec, n);
 		n = p2pl_sec_seal(&c->sec, evbuffer_pullup(c->pending,
 		    (ssize_t)n), n, frame);
 		evbuffer_drain(c->pending, n - P2PL_SEC_HDR - P2PL_SEC_TAG);
@@ -211,16 +210,18 @@ open_frames(struct conn *c, struct evbuffer *in)
 	}
 	while (evbuffer_get_length(in) >= P2PL_SEC_HDR) {
 		b = evbuffer_pullup(in, P2PL_SEC_HDR);
-		if ((size = p2pl_sec_frame_size(b)) == -1) {
-			conn_close(c, "bad frame length", 1);
+		if ((size = p2pl_sec_next_size(&c->sec, b)) == -1) {
+			conn_close(c, c->sec.rxn == 0 ? "peer does not speak "
+			    "p2pl" : "bad frame length", 1);
 			return -1;
 		}
 		if (evbuffer_get_length(in) < (size_t)size)
 			break;
 		b = evbuffer_pullup(in, size);
 		if ((n = p2pl_sec_open(&c->sec, b, (size_t)size, plain, 0)) < 0) {
-			conn_close(c, "a frame failed to open (another stream, "
-			    "or forged)", 1);
+			conn_close(c, c->sec.rxn == 0 ? "peer does not speak p2pl "
+			    "or serves another stream (its first frame failed "
+			    "to open)" : "a frame failed to open (forged)", 1);
 			return -1;
 		}
 		evbuffer_add(c->plain, plain, (size_t)n);

@@ -60,6 +60,24 @@ p2pl_sec_frame_size(const uint8_t hdr[P2PL_SEC_HDR])
 	return (long)n + P2PL_SEC_HDR;
 }
 
+long
+p2pl_sec_next_size(const struct p2pl_sec *s, const uint8_t hdr[P2PL_SEC_HDR])
+{
+	long n = p2pl_sec_frame_size(hdr);
+
+	if (s->rxn == 0 && n > P2PL_SEC_HDR + P2PL_SEC_FIRST + P2PL_SEC_TAG)
+		return -1;
+	return n;
+}
+
+size_t
+p2pl_sec_room(const struct p2pl_sec *s, size_t len)
+{
+	size_t max = s->txn == 0 ? P2PL_SEC_FIRST : P2PL_SEC_CHUNK;
+
+	return len < max ? len : max;
+}
+
 static void
 nonce(uint8_t n[crypto_aead_chacha20poly1305_IETF_NPUBBYTES], uint64_t c)
 {

@@ -27,6 +27,7 @@
 #define P2PL_SEC_TAG 16
 #define P2PL_SEC_HDR 2
 #define P2PL_SEC_FRAME_MAX (P2PL_SEC_HDR + P2PL_SEC_CHUNK + P2PL_SEC_TAG)
+#define P2PL_SEC_FIRST 1024		/* plaintext in the first frame, at most */
 
 struct p2pl_sec {
 	int initiator;
@@ -46,6 +47,13 @@ int p2pl_sec_exchange(struct p2pl_sec *s, const uint8_t peer_pk[32]);
 void p2pl_sec_bind(struct p2pl_sec *s, const uint8_t stream_key[32]);
 /* The size of the frame starting at hdr (2 bytes); -1 if impossible. */
 long p2pl_sec_frame_size(const uint8_t hdr[P2PL_SEC_HDR]);
+/* The same for the next frame s receives: the first (which carries the
+ * HELLO) holds at most P2PL_SEC_FIRST bytes, so a stranger who does not
+ * speak p2pl is told apart at once. */
+long p2pl_sec_next_size(const struct p2pl_sec *s,
+    const uint8_t hdr[P2PL_SEC_HDR]);
+/* How much of len bytes the next frame s seals may take. */
+size_t p2pl_sec_room(const struct p2pl_sec *s, size_t len);
 /* Seal len (1 to P2PL_SEC_CHUNK) bytes into out; returns the frame size. */
 size_t p2pl_sec_seal(struct p2pl_sec *s, const uint8_t *in, size_t len,
     uint8_t *out);

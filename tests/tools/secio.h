@@ -68,7 +68,7 @@ secio_write(struct secio *s, const uint8_t *p, size_t len)
 	size_t n;
 
 	while (len > 0) {
-		n = len < P2PL_SEC_CHUNK ? len : P2PL_SEC_CHUNK;
+		n = p2pl_sec_room(&s->sec, len);
 		if (secio_writeall(s->fd, frame, p2pl_sec_seal(&s->sec, p, n,
 		    frame)) == -1)
 			return -1;
@@ -95,7 +95,7 @@ secio_read(struct secio *s, uint8_t *out, size_t cap)
 		return -1;
 	s->inlen += (size_t)r;
 	while (s->inlen - off >= P2PL_SEC_HDR) {
-		if ((size = p2pl_sec_frame_size(s->in + off)) == -1)
+		if ((size = p2pl_sec_next_size(&s->sec, s->in + off)) == -1)
 			return -1;
 		if (s->inlen - off < (size_t)size || cap - used < P2PL_SEC_CHUNK)
 			break;
