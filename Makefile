@@ -4,8 +4,12 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# the release number; a checkout with tags says where it is (git describe)
+GIT_VERSION := $(shell git describe --tags 2>/dev/null | sed 's/^v//')
+VERSION ?= $(or $(GIT_VERSION),0.1.0)
 # flags the code needs, kept apart so CFLAGS=... on the command line adds
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
+    -DP2PL_VERSION_STRING='"$(VERSION)"' $(CFLAGS)
 PKGS     = libsodium libevent libavformat libavcodec libavutil libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -53,7 +57,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
 
 # libFuzzer targets: clang with the fuzzer, address and undefined sanitizers;
 # the library is compiled once for all of them.
-FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined \
+    -DP2PL_VERSION_STRING='"$(VERSION)"'
 FUZZ_OBJ   = $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/obj/%.o)
 $(BUILD)/fuzz/obj/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)

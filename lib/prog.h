@@ -7,6 +7,7 @@
 #define P2PL_PROG_H
 
 #include <event2/event.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,5 +25,33 @@ int p2pl_prog_signals(struct event_base *base, struct event *ev[2]);
 void p2pl_prog_signals_free(struct event *ev[2]);
 /* Parse a number of seconds such as "0.5"; -1 on error. */
 int p2pl_prog_seconds(const char *s, double max, uint64_t *us);
+
+/*
+ * Options every program has: -V/--version, --config FILE, --no-config.
+ * Put P2PL_PROG_LONGOPTS in the getopt_long table and "V" in the short
+ * options; the config options are handled by p2pl_prog_config().
+ */
+#define P2PL_OPT_CONFIG		0x100
+#define P2PL_OPT_NO_CONFIG	0x101
+#define P2PL_PROG_LONGOPTS \
+	{ "config", required_argument, NULL, P2PL_OPT_CONFIG }, \
+	{ "no-config", no_argument, NULL, P2PL_OPT_NO_CONFIG }, \
+	{ "version", no_argument, NULL, 'V' }
+
+/* After the usage message of --help: the long options, on stdout. */
+void p2pl_prog_help(const struct option *longopts);
+/* Print "PROG VERSION" on stdout and exit 0. */
+void p2pl_prog_version(const char *prog) __attribute__((noreturn));
+/*
+ * Read the config file (p2pl(5)): --config FILE, else
+ * $XDG_CONFIG_HOME/p2pl/config or ~/.config/p2pl/config if it exists;
+ * none with --no-config.  The settings of section prog become options put
+ * before the command line's: *argc and *argv are replaced by the joined
+ * vector (it lives until exit).  The command line is looked through with
+ * the program's own shortopts and longopts to find --config.  Returns 0,
+ * or -1 after printing why (a usage error: exit 2).
+ */
+int p2pl_prog_config(const char *prog, const char *shortopts,
+    const struct option *longopts, int *argc, char ***argv);
 
 #endif

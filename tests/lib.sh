@@ -9,6 +9,8 @@ TOOLS=$(dirname "$P2PL_BIN")/tools
 PATH=$P2PL_BIN:$PATH
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2pl-test.XXXXXX")
 PIDS=
+# the tester's own p2pl config file (p2pl(5)) must not change the tests
+export XDG_CONFIG_HOME="$T/xdg"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
