@@ -28,7 +28,8 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall
+.PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall \
+    version
 .SECONDARY:
 
 all: $(BINS) $(UNITS) $(TOOLS)
@@ -97,6 +98,10 @@ uninstall:
 	rm -f $(CMDS:%=$(DESTDIR)$(PREFIX)/bin/%)
 	rm -f $(CMDS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man7/p2pl.7
+
+# the version the programs are built with (-V)
+version:
+	@echo $(VERSION)
 
 clean:
 	rm -rf build build-asan
