@@ -3,7 +3,7 @@
 # VERSION being the Makefile's, and exits 0 with nothing on stderr.
 . "$(dirname "$0")/lib.sh"
 
-want=$(make -s --no-print-directory -C "$(dirname "$0")/.." version)
+want=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$(dirname "$0")/.." version)
 case $want in
 [0-9]*.[0-9]*) ;;
 *) fail "make version said '$want'" ;;
