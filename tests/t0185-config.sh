@@ -12,11 +12,12 @@ port=$(free_port)	# nobody listens there: fetch times out
 URI="p2pl:$(printf '%052d' 0 | tr 0 a)?peer=127.0.0.1:$port"
 
 # expect STATUS PATTERN CMD...: CMD exits STATUS and stderr matches PATTERN
+# (within 30 s: a fetch whose configured --timeout was lost would wait)
 expect() {
 	want=$1 pat=$2
 	shift 2
 	rc=0
-	"$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	timeout 30 "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
 	[ $rc -eq "$want" ] || fail "$* exited $rc, want $want: $(cat "$T/err")"
 	grep -q -- "$pat" "$T/err" || fail "$*: stderr lacks '$pat': $(cat "$T/err")"
 	if grep -qi "sanitizer\|runtime error" "$T/err"; then
