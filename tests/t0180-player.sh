@@ -2,7 +2,7 @@
 # p2pl-fetch -p starts a real player (mpv, no video or audio output) on a
 # pipe: it plays a live stream and p2pl-fetch exits 0 when it is done; -r
 # records at the same time a file that decodes, the same bytes as the
-# stream on stdout; a signal to p2pl-fetch stops the player too; a player
+# stream on stdout, and a recording that fails stops alone; a signal to p2pl-fetch stops the player too; a player
 # that fails or cannot be started makes p2pl-fetch exit 4.
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +28,20 @@ wait_for 20 grown "$T/both.rec" 200000 ||
 stop "$VIEWER_PID"
 decodes "$T/both.out"
 cmp -s "$T/both.out" "$T/both.rec" || fail "stdout and -r FILE differ"
+
+# a recording that cannot be written stops with a message; watching goes
+# on, and the exit status says so
+viewer full -r /dev/full "$URI"
+wait_for 20 grown "$T/full.out" 100000 || fail "no output with -r /dev/full"
+wait_for 10 grep -q "recording stopped" "$T/full.err" ||
+    fail "no message for a full disk: $(cat "$T/full.err")"
+kill -TERM "$VIEWER_PID"
+rc=0
+wait "$VIEWER_PID" || rc=$?
+[ $rc -eq 1 ] || fail "-r /dev/full: exited $rc, want 1"
+grep -q "p2pl-fetch: -r /dev/full: No space left on device; recording stopped" \
+    "$T/full.err" || fail "message: $(cat "$T/full.err")"
+decodes "$T/full.out"
 
 # on SIGTERM p2pl-fetch stops the player (given the low-latency options)
 # and exits 0
