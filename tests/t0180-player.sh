@@ -2,8 +2,9 @@
 # p2pl-fetch -p starts a real player (mpv, no video or audio output) on a
 # pipe: it plays a live stream and p2pl-fetch exits 0 when it is done; -r
 # records at the same time a file that decodes, the same bytes as the
-# stream on stdout, and a recording that fails stops alone; a signal to p2pl-fetch stops the player too; a player
-# that fails or cannot be started makes p2pl-fetch exit 4.
+# stream on stdout, and a recording that fails stops alone; a signal to
+# p2pl-fetch stops the player too; a player that fails or cannot be
+# started makes p2pl-fetch exit 4.
 . "$(dirname "$0")/lib.sh"
 
 command -v mpv >/dev/null || fail "mpv is not installed (contrib/install-deps.sh)"
