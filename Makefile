@@ -6,7 +6,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # the release number; a checkout with tags says where it is (git describe)
 GIT_VERSION := $(shell git describe --tags 2>/dev/null | sed 's/^v//')
-VERSION ?= $(or $(GIT_VERSION),0.1.0)
+VERSION  = $(or $(GIT_VERSION),0.1.0)
 # flags the code needs, kept apart so CFLAGS=... on the command line adds
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
     -DP2PL_VERSION_STRING='"$(VERSION)"' $(CFLAGS)
@@ -125,7 +125,8 @@ uninstall:
 	rm -f $(CMDS:%=$(DESTDIR)$(BASHCOMP)/%) $(DESTDIR)$(ZSHCOMP)/_p2pl
 	rm -f $(DESTDIR)$(DATADIR)/mpv/p2pl.lua
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
-	-rmdir $(DESTDIR)$(DATADIR)/mpv $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rmdir $(DESTDIR)$(DATADIR)/mpv $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
+	    2>/dev/null || true
 
 # the version the programs are built with (-V)
 version:
