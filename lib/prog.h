@@ -1,6 +1,7 @@
 /*
  * prog.h - what every p2pl program does the same way: diagnostics on
- * stderr prefixed with the program's name, verbosity, and the stats file.
+ * stderr prefixed with the program's name, verbosity, the stats file,
+ * signals, -V, --help's list of long options and the config file.
  * Used by cmd/ only; it prints, so it stays out of the protocol core.
  */
 #ifndef P2PL_PROG_H
