@@ -4,8 +4,12 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# the release number; a checkout with tags says where it is (git describe)
+GIT_VERSION := $(shell git describe --tags 2>/dev/null | sed 's/^v//')
+VERSION  = $(or $(GIT_VERSION),0.1.0)
 # flags the code needs, kept apart so CFLAGS=... on the command line adds
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
+    -DP2PL_VERSION_STRING='"$(VERSION)"' $(CFLAGS)
 PKGS     = libsodium libevent libavformat libavcodec libavutil libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -24,7 +28,8 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall
+.PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall \
+    version
 .SECONDARY:
 
 all: $(BINS) $(UNITS) $(TOOLS)
@@ -58,7 +63,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
 
 # libFuzzer targets: clang with the fuzzer, address and undefined sanitizers;
 # the library is compiled once for all of them.
-FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined \
+    -DP2PL_VERSION_STRING='"$(VERSION)"'
 FUZZ_OBJ   = $(LIB_SRC:lib/%.c=$(BUILD)/fuzz/obj/%.o)
 $(BUILD)/fuzz/obj/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)
@@ -86,17 +92,50 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh contrib/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+# where make install puts things, under $(DESTDIR)$(PREFIX)
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man
+DATADIR  = $(PREFIX)/share/p2pl
+DOCDIR   = $(PREFIX)/share/doc/p2pl
+BASHCOMP = $(PREFIX)/share/bash-completion/completions
+ZSHCOMP  = $(PREFIX)/share/zsh/site-functions
+MAN1     = $(wildcard man/*.1)
+MAN5     = $(wildcard man/*.5)
+MAN7     = $(wildcard man/*.7)
+DOCS     = README.md contrib/config.example
 
+# bash-completion loads completions/NAME when NAME is first completed
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(BASHCOMP) $(DESTDIR)$(ZSHCOMP) \
+	    $(DESTDIR)$(DATADIR)/mpv $(DESTDIR)$(DOCDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	for c in $(CMDS); do \
+	    install -m 644 contrib/completion/p2pl.bash $(DESTDIR)$(BASHCOMP)/$$c; \
+	done
+	install -m 644 contrib/completion/_p2pl $(DESTDIR)$(ZSHCOMP)/_p2pl
+	install -m 644 contrib/mpv/p2pl.lua $(DESTDIR)$(DATADIR)/mpv/p2pl.lua
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+# removes what install put, and the directories that are p2pl's own
 uninstall:
-	rm -f $(CMDS:%=$(DESTDIR)$(PREFIX)/bin/%)
-	rm -f $(CMDS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man7/p2pl.7
+	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(CMDS:%=$(DESTDIR)$(BASHCOMP)/%) $(DESTDIR)$(ZSHCOMP)/_p2pl
+	rm -f $(DESTDIR)$(DATADIR)/mpv/p2pl.lua
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	rmdir $(DESTDIR)$(DATADIR)/mpv $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
+	    2>/dev/null || true
+
+# the version the programs are built with (-V)
+version:
+	@echo $(VERSION)
 
 clean:
 	rm -rf build build-asan

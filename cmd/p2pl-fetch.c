@@ -1,27 +1,37 @@
 /* p2pl-fetch - watch a p2pl stream: verified media in order on stdout. */
 #include "net.h"
 #include "out.h"
+#include "player.h"
 #include "prog.h"
 #include "report.h"
 #include "uri.h"
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
 #define EXIT_TIMEOUT 3
+#define EXIT_PLAYER 4
 #define OUT_CAP (2 * 1024 * 1024)
 
 struct fetch {
 	struct event_base *base;
 	struct p2pl_net *net;
-	struct p2pl_out *out;
+	struct p2pl_out *out;	/* to stdout or the player; NULL: record only */
+	struct p2pl_out *rec;	/* -r */
+	struct p2pl_player player;
+	const char *player_cmd, *recpath;
+	int player_ended;	/* it exited or closed its input by itself */
+	int player_status;	/* its wait status, once reaped */
+	int rec_fd, rec_failed;
 	FILE *stats;
 	char key[P2PL_KEY_B32LEN + 1];
 	uint64_t timeout, started, last_piece;
@@ -36,14 +46,37 @@ struct fetch {
 	int status;
 };
 
+static const char shortopts[] = "d:hl:p:qr:u:vV";
+static const struct option longopts[] = {
+	{ "download", required_argument, NULL, 'd' },
+	{ "frames", no_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "latency", required_argument, NULL, 'L' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "player", required_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "record", required_argument, NULL, 'r' },
+	{ "relay-only", no_argument, NULL, 'R' },
+	{ "stats", required_argument, NULL, 'S' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ "upload", required_argument, NULL, 'u' },
+	{ "verbose", no_argument, NULL, 'v' },
+	P2PL_PROG_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
 static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-fetch [-qv] [--frames] [--relay-only] [-d RATE] "
+	    "usage: p2pl-fetch [-qVv] [--frames] [--relay-only] [-d RATE] "
 	    "[-l [HOST:]PORT]\n"
-	    "                  [-u RATE] [--latency SECONDS] [--stats FILE|-]\n"
-	    "                  [--timeout SECONDS] URI\n");
+	    "                  [-p CMD] [-r FILE] [-u RATE] [--config FILE] "
+	    "[--latency SECONDS]\n"
+	    "                  [--no-config] [--stats FILE|-] "
+	    "[--timeout SECONDS] URI\n");
+	if (status == 0)
+		p2pl_prog_help(longopts);
 	exit(status);
 }
 
@@ -51,27 +84,29 @@ static void
 on_piece(void *arg, struct p2pl_piece *p)
 {
 	struct fetch *f = arg;
-
-	struct p2pl_piece *q;
+	struct p2pl_piece *q = NULL;
 
 	f->last_piece = p2pl_wall_us();
-	if (!(p->flags & P2PL_PIECE_SECRET) || f->frames) {
+	if ((p->flags & P2PL_PIECE_SECRET) && !f->frames) {
+		if (!f->has_secret) {
+			/* carried and checked for others; nothing to play */
+			if (!f->said_private && p2pl_verbosity >= P2PL_LOG_WARN)
+				fprintf(stderr, "p2pl-fetch: the stream is "
+				    "private and the uri has no secret: passing "
+				    "it on, playing nothing\n");
+			f->said_private = 1;
+			return;
+		}
+		if ((q = p2pl_piece_opened(p, f->secret)) == NULL)
+			return;
+		p = q;
+	}
+	if (f->out != NULL)
 		p2pl_out_piece(f->out, p);
-		return;
-	}
-	if (!f->has_secret) {
-		/* carried and checked for others; nothing to play */
-		if (!f->said_private && p2pl_verbosity >= P2PL_LOG_WARN)
-			fprintf(stderr, "p2pl-fetch: the stream is private and "
-			    "the uri has no secret: passing it on, playing "
-			    "nothing\n");
-		f->said_private = 1;
-		return;
-	}
-	if ((q = p2pl_piece_opened(p, f->secret)) == NULL)
-		return;
-	p2pl_out_piece(f->out, q);
-	p2pl_piece_unref(q);
+	if (f->rec != NULL)
+		p2pl_out_piece(f->rec, p);
+	if (q != NULL)
+		p2pl_piece_unref(q);
 }
 
 static void
@@ -81,18 +116,46 @@ on_out_error(void *arg, int e)
 
 	/* the player went away: a normal end, said nothing */
 	if (e != EPIPE) {
-		fprintf(stderr, "p2pl-fetch: write to stdout: %s\n",
-		    strerror(e));
+		fprintf(stderr, "p2pl-fetch: write to %s: %s\n",
+		    f->player_cmd ? "the player" : "stdout", strerror(e));
 		f->status = 1;
-	}
+	} else if (f->player_cmd != NULL)
+		f->player_ended = 1;
 	event_base_loopbreak(f->base);
+}
+
+/* A failed recording stops; watching goes on, and the exit status says. */
+static void
+on_rec_error(void *arg, int e)
+{
+	struct fetch *f = arg;
+
+	fprintf(stderr, "p2pl-fetch: -r %s: %s; recording stopped\n",
+	    f->recpath, strerror(e));
+	f->rec_failed = 1;
+	if (f->out == NULL)
+		event_base_loopbreak(f->base);
+}
+
+/* SIGCHLD: the player exited; its status decides p2pl-fetch's. */
+static void
+on_child(evutil_socket_t sig, short what, void *arg)
+{
+	struct fetch *f = arg;
+
+	(void)sig;
+	(void)what;
+	if (p2pl_player_poll(&f->player, &f->player_status)) {
+		f->player_ended = 1;
+		event_base_loopbreak(f->base);
+	}
 }
 
 /* The stats line (no newline); its length, or -1 if it does not fit. */
 static long
 stats_line(struct fetch *f, char *line, size_t size)
 {
-	struct p2pl_out_stats *os = p2pl_out_stats(f->out);
+	struct p2pl_out_stats *os = p2pl_out_stats(f->out ? f->out : f->rec);
 	struct p2pl_node *n = p2pl_net_node(f->net);
 	struct p2pl_node_stats ns;
 	struct p2pl_json j;
@@ -138,14 +201,15 @@ static void
 on_second(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch *f = arg;
+	struct p2pl_out_stats *os = p2pl_out_stats(f->out ? f->out : f->rec);
 	uint64_t now = p2pl_wall_us(), since;
 
 	(void)fd;
 	(void)what;
 	/* the delays of the second just ended, for every reader */
-	f->p50 = p2pl_hist_quantile(&p2pl_out_stats(f->out)->interval, .5);
-	f->p99 = p2pl_hist_quantile(&p2pl_out_stats(f->out)->interval, .99);
-	p2pl_hist_reset(&p2pl_out_stats(f->out)->interval);
+	f->p50 = p2pl_hist_quantile(&os->interval, .5);
+	f->p99 = p2pl_hist_quantile(&os->interval, .99);
+	p2pl_hist_reset(&os->interval);
 	if (f->stats != NULL)
 		write_stats(f);
 	since = f->last_piece ? f->last_piece : f->started;
@@ -157,12 +221,83 @@ on_second(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Open the outputs: the player's pipe or stdout (unless only recording),
+ * and the -r file.  -1 with f->status set.
+ */
+static int
+open_outputs(struct fetch *f, int to_stdout)
+{
+	char err[P2PL_ERRLEN];
+	int fd;
+
+	if (f->player_cmd != NULL) {
+		if (p2pl_player_start(f->player_cmd, &f->player, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "p2pl-fetch: -p: %s\n", err);
+			f->status = EXIT_PLAYER;
+			return -1;
+		}
+		f->out = p2pl_out_new(f->base, f->player.fd, OUT_CAP,
+		    on_out_error, f);
+	} else if (to_stdout)
+		f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP,
+		    on_out_error, f);
+	if ((f->player_cmd != NULL || to_stdout) && f->out == NULL)
+		goto nomem;
+	if (f->recpath == NULL)
+		return 0;
+	fd = open(f->recpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd == -1) {
+		fprintf(stderr, "p2pl-fetch: -r %s: %s\n", f->recpath,
+		    strerror(errno));
+		f->status = 1;
+		return -1;
+	}
+	f->rec_fd = fd;
+	f->rec = p2pl_out_new(f->base, fd, OUT_CAP, on_rec_error, f);
+	if (f->rec == NULL) {
+		close(fd);
+		goto nomem;
+	}
+	return 0;
+nomem:
+	fprintf(stderr, "p2pl-fetch: out of memory\n");
+	f->status = 1;
+	return -1;
+}
+
+/* After the loop: end the player (stop it unless it ended) and the file. */
+static void
+close_outputs(struct fetch *f)
+{
+	int st;
+
+	p2pl_out_free(f->out);
+	f->out = NULL;
+	if (f->player.pid > 0 || f->player.fd != -1) {
+		st = p2pl_player_stop(&f->player, !f->player_ended);
+		if (f->player_ended && st != -1)
+			f->player_status = st;
+	}
+	if (f->player_ended && f->status == 0 &&
+	    !(WIFEXITED(f->player_status) && WEXITSTATUS(f->player_status) == 0))
+		f->status = EXIT_PLAYER;
+	if (f->rec != NULL) {
+		close(f->rec_fd);
+		p2pl_out_free(f->rec);
+		f->rec = NULL;
+	}
+	if (f->rec_failed && f->status == 0)
+		f->status = 1;
+}
+
 static int
 fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
-    const char *listen, int frames)
+    const char *listen, int frames, int to_stdout)
 {
 	struct p2pl_net_cb cb = { f, p2pl_prog_log, on_piece };
-	struct event *sec, *sigs[2];
+	struct event *sec, *sigs[2], *chld = NULL;
 	struct p2pl_ctl *ctl;
 	struct timeval one = { 1, 0 };
 	struct p2pl_addr la, bound;
@@ -170,21 +305,32 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	uint8_t hello[P2PL_MSG_HDR + P2PL_HELLO_LEN];
 	struct p2pl_hello h = { .version = P2PL_VERSION,
 	    .role = P2PL_ROLE_VIEWER };
+	size_t hlen;
 	int i;
 
+	f->player.pid = 0;
+	f->player.fd = -1;
 	f->base = event_base_new();
 	if (f->base == NULL)
 		return 1;
-	f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP, on_out_error, f);
 	if (listen != NULL && p2pl_addr_parse(listen, "", 1, &la, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pl-fetch: -l: %s\n", err);
 		f->status = EXIT_USAGE;
 		goto done;
 	}
+	/* the player's exit is seen from the loop, before it is started */
+	if (f->player_cmd != NULL) {
+		chld = evsignal_new(f->base, SIGCHLD, on_child, f);
+		if (chld == NULL || event_add(chld, NULL) == -1) {
+			fprintf(stderr, "p2pl-fetch: out of memory\n");
+			f->status = 1;
+			goto done;
+		}
+	}
 	f->net = p2pl_net_new(f->base, cfg, &cb, err, sizeof(err));
-	if (f->out == NULL || f->net == NULL) {
-		fprintf(stderr, "p2pl-fetch: %s\n", f->net ? "out of memory" : err);
+	if (f->net == NULL) {
+		fprintf(stderr, "p2pl-fetch: %s\n", err);
 		f->status = 1;
 		goto done;
 	}
@@ -198,10 +344,17 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	f->frames = frames;
 	f->has_secret = u->has_secret;
 	memcpy(f->secret, u->secret, sizeof(f->secret));
+	if (open_outputs(f, to_stdout) == -1)
+		goto done;
 	if (frames) {
 		memcpy(h.key, u->key, P2PL_KEYLEN);
-		p2pl_out_raw(f->out, hello, p2pl_wire_hello(hello, &h));
+		hlen = p2pl_wire_hello(hello, &h);
+		p2pl_out_raw(f->out, hello, hlen);
 		p2pl_out_set_frames(f->out, 1);
+		if (f->rec != NULL) {
+			p2pl_out_raw(f->rec, hello, hlen);
+			p2pl_out_set_frames(f->rec, 1);
+		}
 	}
 	for (i = 0; i < u->npeers; i++)
 		p2pl_net_add_seed(f->net, &u->peers[i]);
@@ -221,13 +374,19 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	ctl = p2pl_prog_ctl(f->base, ctl_stats, f);
 	f->started = p2pl_wall_us();
 	f->latency = cfg->latency;
-	event_base_dispatch(f->base);
+	/* the player may have quit at once, before the loop could see it */
+	if (!p2pl_player_poll(&f->player, &f->player_status))
+		event_base_dispatch(f->base);
+	else
+		f->player_ended = 1;
 	p2pl_ctl_free(ctl);
 	event_free(sec);
 	p2pl_prog_signals_free(sigs);
 done:
 	p2pl_net_free(f->net);
-	p2pl_out_free(f->out);
+	close_outputs(f);
+	if (chld != NULL)
+		event_free(chld);
 	event_base_free(f->base);
 	return f->status;
 }
@@ -235,20 +394,6 @@ done:
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "download", required_argument, NULL, 'd' },
-		{ "frames", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "latency", required_argument, NULL, 'L' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "relay-only", no_argument, NULL, 'R' },
-		{ "stats", required_argument, NULL, 'S' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "upload", required_argument, NULL, 'u' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct p2pl_node_cfg cfg = { .role = P2PL_ROLE_VIEWER, .play = 1,
 	    .latency = 1000000 };
 	struct fetch f = { .p50 = -1, .p99 = -1 };
@@ -257,10 +402,14 @@ main(int argc, char *argv[])
 	char err[P2PL_ERRLEN];
 	const char *listen = "0", *stats = NULL;
 	int listen_set = 0;
-	int ch, frames = 0;
+	int ch, frames = 0, to_stdout;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "d:hl:qu:v", longopts, NULL)) != -1) {
+	if (p2pl_prog_config("p2pl-fetch", shortopts, longopts, &argc,
+	    &argv) == -1)
+		return EXIT_USAGE;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'd':
 			if (p2pl_rate_parse(optarg, &down, err,
@@ -284,11 +433,17 @@ main(int argc, char *argv[])
 			listen = optarg;
 			listen_set = 1;
 			break;
+		case 'p':
+			f.player_cmd = optarg;
+			break;
 		case 'q':
 			p2pl_verbosity = -1;
 			break;
 		case 'R':
 			cfg.relay_only = 1;
+			break;
+		case 'r':
+			f.recpath = optarg;
 			break;
 		case 'S':
 			stats = optarg;
@@ -310,6 +465,11 @@ main(int argc, char *argv[])
 		case 'v':
 			p2pl_verbosity++;
 			break;
+		case 'V':
+			p2pl_prog_version("p2pl-fetch");
+		case P2PL_OPT_CONFIG:
+		case P2PL_OPT_NO_CONFIG:
+			break;	/* read by p2pl_prog_config() */
 		case 'h':
 			usage(0);
 			break;
@@ -342,9 +502,22 @@ main(int argc, char *argv[])
 		}
 		listen = NULL;
 	}
-	if (isatty(STDOUT_FILENO)) {
+	if (f.player_cmd != NULL && frames) {
+		fprintf(stderr, "p2pl-fetch: -p: a player cannot play "
+		    "--frames\n");
+		return EXIT_USAGE;
+	}
+	if (f.recpath != NULL && (f.recpath[0] == '\0' ||
+	    strcmp(f.recpath, "-") == 0)) {
+		fprintf(stderr, "p2pl-fetch: -r: want a file name\n");
+		return EXIT_USAGE;
+	}
+	/* media on stdout unless a player takes it or, on a terminal, -r */
+	to_stdout = f.player_cmd == NULL && (frames ||
+	    !isatty(STDOUT_FILENO));
+	if (f.player_cmd == NULL && !to_stdout && f.recpath == NULL) {
 		fprintf(stderr, "p2pl-fetch: stdout is a terminal; pipe it "
-		    "into a player, e.g. | mpv -\n");
+		    "into a player, e.g. | mpv -, or use -p mpv\n");
 		return EXIT_USAGE;
 	}
 	if (stats != NULL && (f.stats = p2pl_prog_stats_open(stats, err,
@@ -361,5 +534,5 @@ main(int argc, char *argv[])
 		f.down = down.bps / 8 > 0 ? down.bps / 8 : 1;
 	memcpy(cfg.key, u.key, P2PL_KEYLEN);
 	p2pl_base32_encode(u.key, P2PL_KEYLEN, f.key, sizeof(f.key));
-	return fetch(&f, &u, &cfg, listen, frames);
+	return fetch(&f, &u, &cfg, listen, frames, to_stdout);
 }

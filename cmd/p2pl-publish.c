@@ -49,15 +49,37 @@ struct publish {
 	char err[P2PL_ERRLEN];	/* the source thread's error */
 };
 
+static const char shortopts[] = "a:hk:l:o:qt:u:vV";
+static const struct option longopts[] = {
+	{ "announce", required_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "piece-ms", required_argument, NULL, 'M' },
+	{ "piece-size", required_argument, NULL, 'P' },
+	{ "private", no_argument, NULL, 'X' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "stats", required_argument, NULL, 'S' },
+	{ "tracker", required_argument, NULL, 't' },
+	{ "upload", required_argument, NULL, 'u' },
+	{ "verbose", no_argument, NULL, 'v' },
+	P2PL_PROG_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
 static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-publish -k KEYFILE [-qv] [-a HOST[:PORT]] "
+	    "usage: p2pl-publish -k KEYFILE [-qVv] [-a HOST[:PORT]] "
 	    "[-l [HOST:]PORT] [-o FILE|-]\n"
-	    "                    [-t URL] [-u RATE] [--piece-size BYTES] "
-	    "[--piece-ms MS]\n"
-	    "                    [--private] [--stats FILE|-] [INPUT]\n");
+	    "                    [-t URL] [-u RATE] [--config FILE] "
+	    "[--no-config] [--piece-ms MS]\n"
+	    "                    [--piece-size BYTES] [--private] "
+	    "[--stats FILE|-] [INPUT]\n");
+	if (status == 0)
+		p2pl_prog_help(longopts);
 	exit(status);
 }
 
@@ -411,22 +433,6 @@ run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "announce", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "piece-ms", required_argument, NULL, 'M' },
-		{ "piece-size", required_argument, NULL, 'P' },
-		{ "private", no_argument, NULL, 'X' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "stats", required_argument, NULL, 'S' },
-		{ "tracker", required_argument, NULL, 't' },
-		{ "upload", required_argument, NULL, 'u' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct p2pl_source_cfg scfg = { .piece_size = 16384, .piece_us = 50000 };
 	struct p2pl_node_cfg ncfg = { .role = P2PL_ROLE_PUBLISHER,
 	    .window = 10000000 };
@@ -438,8 +444,11 @@ main(int argc, char *argv[])
 	int ch, created, rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "a:hk:l:o:qt:u:v", longopts,
-	    NULL)) != -1) {
+	if (p2pl_prog_config("p2pl-publish", shortopts, longopts, &argc,
+	    &argv) == -1)
+		return EXIT_USAGE;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			announce = optarg;
@@ -501,6 +510,11 @@ main(int argc, char *argv[])
 		case 'v':
 			p2pl_verbosity++;
 			break;
+		case 'V':
+			p2pl_prog_version("p2pl-publish");
+		case P2PL_OPT_CONFIG:
+		case P2PL_OPT_NO_CONFIG:
+			break;	/* read by p2pl_prog_config() */
 		case 'h':
 			usage(0);
 			break;

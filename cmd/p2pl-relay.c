@@ -47,13 +47,32 @@ struct relay {
 	int status;
 };
 
+static const char shortopts[] = "hi:l:qu:vV";
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "http", required_argument, NULL, 'H' },
+	{ "input", required_argument, NULL, 'i' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "stats", required_argument, NULL, 'S' },
+	{ "tracker", no_argument, NULL, 'T' },
+	{ "upload", required_argument, NULL, 'u' },
+	{ "verbose", no_argument, NULL, 'v' },
+	P2PL_PROG_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
 static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-relay [-qv] [-i -] [-l [HOST:]PORT] [-u RATE] "
-	    "[--http [HOST:]PORT]\n"
-	    "                  [--stats FILE|-] [--tracker] [URI ...]\n");
+	    "usage: p2pl-relay [-qVv] [-i -] [-l [HOST:]PORT] [-u RATE] "
+	    "[--config FILE]\n"
+	    "                  [--http [HOST:]PORT] [--no-config] "
+	    "[--stats FILE|-] [--tracker]\n"
+	    "                  [URI ...]\n");
+	if (status == 0)
+		p2pl_prog_help(longopts);
 	exit(status);
 }
 
@@ -386,27 +405,19 @@ cleanup(struct relay *r)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "http", required_argument, NULL, 'H' },
-		{ "input", required_argument, NULL, 'i' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "stats", required_argument, NULL, 'S' },
-		{ "tracker", no_argument, NULL, 'T' },
-		{ "upload", required_argument, NULL, 'u' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct relay r = { 0 };
 	const char *listen = "7000", *http = NULL, *stats = NULL;
 	char err[P2PL_ERRLEN];
 	int ch, tracker = 0, from_stdin = 0, rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (p2pl_prog_config("p2pl-relay", shortopts, longopts, &argc,
+	    &argv) == -1)
+		return EXIT_USAGE;
 	r.cfg.role = P2PL_ROLE_RELAY;
 	r.cfg.latency = 2000000;
-	while ((ch = getopt_long(argc, argv, "hi:l:qu:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'H':
 			http = optarg;
@@ -444,6 +455,11 @@ main(int argc, char *argv[])
 		case 'v':
 			p2pl_verbosity++;
 			break;
+		case 'V':
+			p2pl_prog_version("p2pl-relay");
+		case P2PL_OPT_CONFIG:
+		case P2PL_OPT_NO_CONFIG:
+			break;	/* read by p2pl_prog_config() */
 		default:
 			usage(EXIT_USAGE);
 		}

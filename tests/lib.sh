@@ -12,6 +12,8 @@ PIDS=
 # control sockets of this test's processes only (p2pl-top finds them here)
 mkdir -m 700 "$T/run"
 export XDG_RUNTIME_DIR="$T/run"
+# the tester's own p2pl config file (p2pl(5)) must not change the tests
+export XDG_CONFIG_HOME="$T/xdg"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

@@ -44,6 +44,7 @@ max_len() {
 	fuzz-piece) echo 8192 ;;
 	fuzz-wire|fuzz-node) echo 16384 ;;
 	fuzz-bencode|fuzz-statline) echo 16384 ;;
+	fuzz-config) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
