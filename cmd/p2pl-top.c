@@ -1,4 +1,5 @@
 /* p2pl-top - watch p2pl processes and swarms: a terminal monitor. */
+#include "prog.h"
 #include "statline.h"
 #include "util.h"
 #include "view.h"
@@ -47,7 +48,7 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-top [-bNP] [-d SECONDS] [-n N] "
+	    "usage: p2pl-top [-bNPV] [-d SECONDS] [-n N] "
 	    "[PID | SOCKET | URL | -] ...\n");
 	exit(status);
 }
@@ -586,6 +587,7 @@ main(int argc, char *argv[])
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "neighbours", no_argument, NULL, 'N' },
 		{ "processes", no_argument, NULL, 'P' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct top t;
@@ -598,7 +600,7 @@ main(int argc, char *argv[])
 	setlocale(LC_ALL, "");
 	t.bits = 1;
 	t.interval = 1000000;
-	while ((ch = getopt_long(argc, argv, "bd:hn:NP", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "bd:hn:NPV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			t.bits = 0;
@@ -627,6 +629,8 @@ main(int argc, char *argv[])
 		case 'P':
 			mode = P2PL_VIEW_PROCS;
 			break;
+		case 'V':
+			p2pl_prog_version("p2pl-top");
 		case 'h':
 			usage(0);
 		default:

@@ -16,7 +16,7 @@ mk() {
 }
 
 mk install >"$T/install.log" 2>&1 || fail "make install: $(cat "$T/install.log")"
-for p in p2pl-publish p2pl-fetch p2pl-relay; do
+for p in p2pl-publish p2pl-fetch p2pl-relay p2pl-top; do
 	[ -x "$x/usr/bin/$p" ] || fail "no $p in bin/"
 	cmp -s "$x/usr/bin/$p" "$P2PL_BIN/$p" || fail "bin/$p is not the build's"
 	"$x/usr/bin/$p" -V >"$T/v" 2>&1 || fail "installed $p -V: $(cat "$T/v")"
@@ -56,4 +56,4 @@ mk uninstall >"$T/uninstall.log" 2>&1 || fail "make uninstall: $(cat "$T/uninsta
 left=$(find "$x" ! -type d)
 [ -z "$left" ] || fail "left after make uninstall: $left"
 [ ! -e "$x/usr/share/p2pl" ] || fail "share/p2pl left"
-note "installed and removed $n man pages, 3 programs, completions, mpv script"
+note "installed and removed $n man pages, 4 programs, completions, mpv script"

@@ -8,7 +8,7 @@ case $want in
 [0-9]*.[0-9]*) ;;
 *) fail "make version said '$want'" ;;
 esac
-for p in p2pl-publish p2pl-fetch p2pl-relay; do
+for p in p2pl-publish p2pl-fetch p2pl-relay p2pl-top; do
 	for opt in -V --version; do
 		rc=0
 		"$p" $opt >"$T/out" 2>"$T/err" </dev/null || rc=$?

@@ -1,4 +1,4 @@
-# bash completion for p2pl-publish, p2pl-fetch and p2pl-relay.
+# bash completion for p2pl-publish, p2pl-fetch, p2pl-relay and p2pl-top.
 # Installed in share/bash-completion/completions/ (as p2pl-publish,
 # p2pl-fetch and p2pl-relay, all the same file); or source it.
 
@@ -17,6 +17,10 @@ _p2pl_opts()
 		    "-p --player -q --quiet -r --record --relay-only --stats" \
 		    "--timeout" \
 		    "-u --upload -v --verbose -V --version --config --no-config"
+		;;
+	p2pl-top)
+		echo "-b --bytes -d --delay -h --help -n --iterations" \
+		    "-N --neighbours -P --processes -V --version"
 		;;
 	p2pl-relay)
 		echo "-h --help --http -i --input -l --listen -q --quiet" \
@@ -59,16 +63,22 @@ _p2pl()
 	p2pl-publish:--piece-ms|p2pl-publish:--piece-size|p2pl-publish:-t|\
 	p2pl-publish:--tracker|*:-u|*:--upload|p2pl-fetch:-d|\
 	p2pl-fetch:--download|p2pl-fetch:--latency|p2pl-fetch:--timeout|\
-	p2pl-relay:--http)
+	p2pl-relay:--http|p2pl-top:-d|p2pl-top:--delay|p2pl-top:-n|\
+	p2pl-top:--iterations)
 		return	# a value: nothing to offer
 		;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_p2pl_opts "$prog")" -- "$cur"))
+	elif [[ $prog == p2pl-top ]]; then
+		# a process id, a control socket, or a URL
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -W "$(pgrep -d ' ' '^p2pl-' 2>/dev/null)" \
+		    -- "$cur") $(compgen -f -- "$cur"))
 	elif [[ $prog == p2pl-publish ]]; then
 		# INPUT: a file, or a URL
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _p2pl p2pl-publish p2pl-fetch p2pl-relay
+complete -F _p2pl p2pl-publish p2pl-fetch p2pl-relay p2pl-top
