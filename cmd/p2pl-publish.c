@@ -136,11 +136,12 @@ nap(struct publish *pb, uint64_t ms)
 static int
 feed(struct publish *pb)
 {
-	uint64_t wait = RETRY_MIN_MS, lost = 0, before;
+	uint64_t wait = RETRY_MIN_MS, lost = mono_ms(), before;
 	char shown[P2PL_ERRLEN] = "";
-	int fails = 0, opened = 0, rc;
+	int fails = 0, opened = 0, ran, rc;
 
 	for (;;) {
+		ran = 0;
 		rc = p2pl_source_reopen(pb->src, &pb->stop, pb->err,
 		    sizeof(pb->err));
 		if (pb->stop)
@@ -160,6 +161,7 @@ feed(struct publish *pb)
 				fprintf(stderr, "p2pl-publish: %s: %s\n",
 				    pb->name, p2pl_source_describe(pb->src));
 			opened++;
+			ran = 1;
 			before = pb->chunks;
 			rc = p2pl_source_run(pb->src, on_chunk, pb, &pb->stop,
 			    pb->err, sizeof(pb->err));
@@ -178,8 +180,8 @@ feed(struct publish *pb)
 			}
 		}
 		if (pb->retry != RETRY_FOREVER && fails >= pb->retry) {
-			if (rc == 0)
-				return 0;
+			if (pb->retry == 0 && rc == 0)
+				return 0;	/* the input ended */
 			if (pb->retry > 0) {
 				size_t n = strlen(pb->err);
 				snprintf(pb->err + n, sizeof(pb->err) - n,
@@ -189,14 +191,12 @@ feed(struct publish *pb)
 			return -1;
 		}
 		fails++;
-		if (lost == 0)
-			lost = mono_ms();
 		/* one line per outage, and again if the reason changes */
 		if (p2pl_verbosity >= P2PL_LOG_WARN && (strcmp(shown,
 		    pb->err) != 0 || p2pl_verbosity >= P2PL_LOG_INFO))
 			fprintf(stderr, "p2pl-publish: %s: %s%s; %s in %.1f s\n",
-			    pb->name, rc == 0 ? "input lost: " : "", pb->err,
-			    rc == 0 ? "reconnecting" : "retrying",
+			    pb->name, ran ? "input lost: " : "", pb->err,
+			    ran ? "reconnecting" : "retrying",
 			    (double)wait / 1e3);
 		snprintf(shown, sizeof(shown), "%s", pb->err);
 		nap(pb, wait);

@@ -1,6 +1,8 @@
 #!/bin/sh
 # A network camera (ffmpeg serving MPEG-TS over HTTP) is published by URL;
-# the camera is killed and started again, twice.  The publisher keeps its
+# the camera is killed and started again, twice, then hangs (SIGSTOP: the
+# connection stays open but no data comes, so the --timeout watchdog
+# fires) and is replaced by a new one.  The publisher keeps its
 # swarm up and reopens the input; the viewer stays attached and its whole
 # output decodes, grows after each return, keeps its timestamps
 # increasing and marks each splice with the MPEG-TS discontinuity
@@ -9,7 +11,7 @@
 
 port=$(free_port)
 http_camera cam "$port"
-p2pl-publish -k "$T/cam.key" -l 127.0.0.1:0 --stats "$T/pub.stats" \
+p2pl-publish -k "$T/cam.key" -l 127.0.0.1:0 --stats "$T/pub.stats" --timeout 2 \
     "http://127.0.0.1:$port" >"$T/uri" 2>"$T/pub.err" &
 PUB_PID=$!
 PIDS="$PIDS $PUB_PID"
@@ -20,11 +22,19 @@ grown() { [ "$(size_of "$T/v.out")" -gt $(($1 + 60000)) ]; }
 said() { [ "$(grep -c "$1" "$T/pub.err")" -ge "$2" ]; }
 wait_for 15 grown 0 || fail "viewer got nothing: $(cat "$T/v.err" "$T/pub.err")"
 
-for round in 1 2; do
-	kill -9 $CAMERA_PID
-	wait $CAMERA_PID 2>/dev/null || true
-	wait_for 10 said 'input lost' $round ||
-	    fail "publisher did not notice the camera went: $(cat "$T/pub.err")"
+for round in 1 2 3; do
+	if [ $round -lt 3 ]; then
+		kill -9 $CAMERA_PID
+		wait $CAMERA_PID 2>/dev/null || true
+		wait_for 10 said 'input lost: end of input' $round ||
+		    fail "publisher did not notice the camera went: $(cat "$T/pub.err")"
+	else
+		kill -STOP $CAMERA_PID
+		wait_for 10 said 'input lost: input timed out after 2 s' 1 ||
+		    fail "the watchdog did not fire: $(cat "$T/pub.err")"
+		kill -9 $CAMERA_PID
+		wait $CAMERA_PID 2>/dev/null || true
+	fi
 	before=$(size_of "$T/v.out")
 	sleep 1
 	kill -0 $PUB_PID || fail "publisher exited: $(cat "$T/pub.err")"
@@ -37,7 +47,7 @@ for round in 1 2; do
 	note "restart $round: output $before -> $(size_of "$T/v.out") bytes"
 done
 kill -0 $PUB_PID || fail "publisher exited: $(cat "$T/pub.err")"
-reopens() { [ "$(last_stat "$T/pub.stats" reopens)" = 2 ]; }
+reopens() { [ "$(last_stat "$T/pub.stats" reopens)" = 3 ]; }
 wait_for 3 reopens ||
     fail "publisher stats say $(last_stat "$T/pub.stats" reopens) reopens"
 stop $VIEWER_PID
@@ -68,6 +78,6 @@ for i in range(0, len(d) - 187, 188):
 print(disc, skips)
 PY
 read disc skips <"$T/ts.check"
-[ "$disc" -ge 2 ] || fail "$disc video packets flag a discontinuity, want 2 or more"
+[ "$disc" -ge 3 ] || fail "$disc video packets flag a discontinuity, want 3 or more"
 [ "$skips" -eq 0 ] || fail "continuity counters skip $skips times"
 note "$(grep -c . "$T/pub.err") publisher lines: $(grep 'input back' "$T/pub.err" | tr '\n' ' ')"
