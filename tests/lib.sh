@@ -16,7 +16,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -38,7 +38,8 @@ camera() {
 # http_camera NAME PORT [CODEC ARGS...]: a network camera: a live test
 # pattern served once over HTTP on 127.0.0.1:PORT by ffmpeg -listen 1
 # (H.264 + AAC in MPEG-TS unless CODEC ARGS say otherwise, e.g. -c:v
-# libx265 ...); sets CAMERA_PID.  ffmpeg waits for the client to connect.
+# libx265 ...); sets CAMERA_PID once it listens.  ffmpeg waits for the
+# client to connect before it starts encoding.
 http_camera() {
 	name=$1 port=$2
 	shift 2
@@ -49,6 +50,13 @@ http_camera() {
 	    -listen 1 "http://127.0.0.1:$port" 2>>"$T/$name.ffmpeg.err" &
 	CAMERA_PID=$!
 	PIDS="$PIDS $!"
+	wait_for 10 listening "$port" || fail "camera $name did not start: $(cat "$T/$name.ffmpeg.err")"
+}
+
+# listening PORT: something listens on TCP PORT (asked without connecting:
+# ffmpeg -listen 1 serves one client only)
+listening() {
+	ss -Hltn "sport = :$1" | grep -q .
 }
 
 # dts_monotonic FILE: in every stream of FILE, packet dts never goes back
