@@ -675,18 +675,52 @@ fill_ts(AVPacket *pkt)
 	return pkt->dts != AV_NOPTS_VALUE && pkt->pts >= pkt->dts;
 }
 
+/* The wall clock on MPEG-TS's 90 kHz clock. */
+static int64_t
+wall_ts(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * TS_HZ + ts.tv_nsec / (1000000000 / TS_HZ);
+}
+
+/* The video's frame duration in TS_HZ units, or 0 if unknown. */
+static int64_t
+frame_ticks(const struct p2pl_source *src)
+{
+	AVRational r;
+
+	if (src->vidx < 0)
+		return 0;
+	r = src->ic->streams[src->vidx]->avg_frame_rate;
+	if (r.num <= 0 || r.den <= 0)
+		r = src->ic->streams[src->vidx]->r_frame_rate;
+	if (r.num <= 0 || r.den <= 0)
+		return 0;
+	return av_rescale_q(1, av_inv_q(r), (AVRational){ 1, TS_HZ });
+}
+
 /*
- * The first packet written after a reopening starts where the output
- * ended, so that timestamps never go back across an outage: the new
- * input's clock has nothing to do with the old one's.
+ * Each opening's first packet is stamped with the wall clock, or with the
+ * end of the output so far if that is later: timestamps never go back,
+ * across an outage (the new input's clock has nothing to do with the old
+ * one's) or a restart of the publisher (which knows nothing of the last
+ * run but the time).  The stamp is a whole number of frames from 0, so
+ * that every opening at one frame rate keeps its frames on one grid
+ * (players and ffmpeg guess the frame rate from the timestamps).  The
+ * muxer writes timestamps modulo 2^33, as MPEG-TS wants.
  */
 static void
 set_shift(struct p2pl_source *src, const AVPacket *pkt, AVRational tb)
 {
-	if (src->end == AV_NOPTS_VALUE)
-		return;
-	src->shift = src->end - av_rescale_q(pkt->dts, tb,
-	    (AVRational){ 1, TS_HZ });
+	int64_t at = wall_ts(), d = frame_ticks(src);
+
+	if (d > 0)
+		at -= at % d;
+	if (src->end != AV_NOPTS_VALUE && src->end > at)
+		at += d > 0 ? (src->end - at + d - 1) / d * d : src->end - at;
+	src->shift = at - av_rescale_q(pkt->dts, tb, (AVRational){ 1, TS_HZ });
 }
 
 /* Shift pkt into the output's time line; 0 if its dts does not increase. */

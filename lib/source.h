@@ -26,14 +26,20 @@
  * attachment streams it cannot carry are dropped.  Packets whose decoding
  * timestamp does not increase are dropped.
  *
+ * Output timestamps follow the wall clock: each opening's first packet is
+ * stamped with the wall clock in 90 kHz units (written modulo 2^33),
+ * rounded down to a whole number of video frames, or with the end of the
+ * output so far (the latest presentation time plus duration, rounded up
+ * to a whole frame) if that is later; the others keep their distance to
+ * it.
+ * So per stream, decoding timestamps only ever increase, across an input
+ * that is opened again and, as long as the input runs at real time,
+ * across a restart of the publisher.
+ *
  * A live input that drops out can be opened again (p2pl_source_reopen())
  * and run again.  Each opening gets a new muxer, whose first chunk is
  * flagged P2PL_CHUNK_START: its continuity counters start again and its
- * first packets carry the discontinuity indicator.  Its timestamps are
- * shifted so that the output's go on from where the last opening's
- * ended: per stream, decoding timestamps only ever increase, and the
- * first packet after a reopening takes the end of the last one (its
- * presentation time plus duration), with no gap for the outage.
+ * first packets carry the discontinuity indicator.
  *
  * p2pl_source_run() blocks; the publisher calls it from its own thread.
  * Nothing here prints: errors come back as -1 and a message in err, and
