@@ -50,7 +50,10 @@ shift
 [ $# -eq 0 ] || { [ "$1" = -- ] && shift; } || usage
 case $base in '' | *[!0-9]*) say "-p: not a port: $base"; exit 2 ;; esac
 [ -r "$list" ] || { say "$list: cannot read"; exit 2; }
-mkdir -p "$dir" && chmod 700 "$dir" || { say "$dir: cannot create"; exit 2; }
+if ! mkdir -p "$dir" || ! chmod 700 "$dir"; then
+	say "$dir: cannot create"
+	exit 2
+fi
 
 # Check the whole list before starting anything.
 n=0
@@ -75,7 +78,7 @@ done <"$list"
 supervise() {
 	name=$1 url=$2 port=$3
 	shift 3
-	pid= wait=1 shown=
+	pid="" wait=1 shown=""
 	trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; exit 0' TERM INT
 	while :; do
 		: >"$dir/$name.uri"
@@ -96,7 +99,7 @@ supervise() {
 		fi
 		rc=0
 		wait "$pid" 2>/dev/null || rc=$?
-		pid=
+		pid=""
 		case $rc in
 		0) say "$name: p2pl-publish ended"; return 0 ;;
 		2 | 3) say "$name: p2pl-publish exited $rc, not restarting:" \
@@ -108,7 +111,7 @@ supervise() {
 		sleep "$wait" &
 		pid=$!
 		wait "$pid" || true
-		pid=
+		pid=""
 		wait=$((wait * 2 > 60 ? 60 : wait * 2))
 	done
 }
