@@ -28,6 +28,7 @@
 #define PREROLL_MAX	10000	/* packets dropped waiting for a keyframe */
 #define IOBUF		65536
 #define TS_HZ		90000	/* MPEG-TS's clock, the muxer's time base */
+#define TS_LIMIT	(INT64_C(1) << 50)	/* |timestamps| we do sums on */
 
 /* FFmpeg 7 made the AVIO write callback's buffer const. */
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
@@ -664,7 +665,11 @@ add_headers(const AVCodecParameters *par, AVPacket *pkt)
 	return 0;
 }
 
-/* Fill in a missing pts or dts; 0 if pkt must be dropped. */
+/*
+ * Fill in a missing pts or dts; 0 if pkt must be dropped.  Timestamps
+ * and durations come from the input and may be anything: those too far
+ * out to shift without overflow (hundreds of years) are dropped.
+ */
 static int
 fill_ts(AVPacket *pkt)
 {
@@ -672,7 +677,10 @@ fill_ts(AVPacket *pkt)
 		pkt->dts = pkt->pts;
 	if (pkt->pts == AV_NOPTS_VALUE)
 		pkt->pts = pkt->dts;
-	return pkt->dts != AV_NOPTS_VALUE && pkt->pts >= pkt->dts;
+	if (pkt->duration < 0 || pkt->duration > TS_LIMIT)
+		pkt->duration = 0;
+	return pkt->dts != AV_NOPTS_VALUE && pkt->pts >= pkt->dts &&
+	    pkt->dts > -TS_LIMIT && pkt->pts < TS_LIMIT;
 }
 
 /* The wall clock on MPEG-TS's 90 kHz clock. */

@@ -44,6 +44,7 @@ max_len() {
 	fuzz-piece) echo 8192 ;;
 	fuzz-wire|fuzz-node) echo 16384 ;;
 	fuzz-bencode) echo 16384 ;;
+	fuzz-source) echo 32768 ;;
 	*) echo 4096 ;;
 	esac
 }
