@@ -53,10 +53,11 @@ http_camera() {
 	wait_for 10 listening "$port" || fail "camera $name did not start: $(cat "$T/$name.ffmpeg.err")"
 }
 
-# listening PORT: something listens on TCP PORT (asked without connecting:
-# ffmpeg -listen 1 serves one client only)
+# listening PORT: something listens on TCP PORT, or has just taken its one
+# client there (asked without connecting: ffmpeg -listen 1 serves one
+# client, and stops listening once it has it)
 listening() {
-	ss -Hltn "sport = :$1" | grep -q .
+	ss -Htn state listening state established "sport = :$1" | grep -q .
 }
 
 # dts_monotonic FILE: in every stream of FILE, packet dts never goes back
