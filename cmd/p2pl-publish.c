@@ -127,6 +127,20 @@ nap(struct publish *pb, uint64_t ms)
 		usleep(50000);
 }
 
+/* Say the input is up, after failures ("opened") or a loss ("back"). */
+static void
+say_up(struct publish *pb, int fails, int opened, uint64_t since)
+{
+	if (fails > 0 && p2pl_verbosity >= P2PL_LOG_WARN)
+		fprintf(stderr, "p2pl-publish: %s: input %s after %.1f s (%s)\n",
+		    pb->name, opened ? "back" : "opened",
+		    (double)(mono_ms() - since) / 1e3,
+		    p2pl_source_describe(pb->src));
+	else if (p2pl_verbosity >= P2PL_LOG_INFO)
+		fprintf(stderr, "p2pl-publish: %s: %s\n", pb->name,
+		    p2pl_source_describe(pb->src));
+}
+
 /*
  * Open the input and run it; when it ends or fails, open it again after a
  * wait that doubles from RETRY_MIN_MS to RETRY_MAX_MS, for as long as
@@ -151,15 +165,7 @@ feed(struct publish *pb)
 		if (rc == 0) {
 			if (opened > 0)
 				atomic_fetch_add(&pb->reopens, 1);
-			if (fails > 0 && p2pl_verbosity >= P2PL_LOG_WARN)
-				fprintf(stderr, "p2pl-publish: %s: input %s "
-				    "after %.1f s (%s)\n", pb->name,
-				    opened ? "back" : "opened",
-				    (double)(mono_ms() - lost) / 1e3,
-				    p2pl_source_describe(pb->src));
-			else if (p2pl_verbosity >= P2PL_LOG_INFO)
-				fprintf(stderr, "p2pl-publish: %s: %s\n",
-				    pb->name, p2pl_source_describe(pb->src));
+			say_up(pb, fails, opened, lost);
 			opened++;
 			ran = 1;
 			before = pb->chunks;
