@@ -499,6 +499,9 @@ main(void)
 	    path("av.mp4")) != 0 ||
 	    sh("%s -f lavfi -i sine -t 4 -c:a aac -f mpegts %s", ff,
 	    path("a.ts")) != 0 ||
+	    sh("%s %s -c:v libx265 -preset ultrafast -x265-params "
+	    "keyint=25:log-level=error -c:a aac -f mp4 %s", ff, lavfi,
+	    path("hevc.mp4")) != 0 ||
 	    sh("%s -f lavfi -i testsrc2 -t 1 -c:v libvpx-vp9 -f webm %s", ff,
 	    path("vp9.webm")) != 0 ||
 	    sh(": > %s", path("empty.ts")) != 0 || make_once(ff) != 0) {
@@ -512,6 +515,7 @@ main(void)
 	test_stream(path("av.mp4"), "h264+aac mp4", "h264 320x240, aac");
 	test_stream(path("once.ts"), "h264 ts, sps once", "h264 320x240");
 	test_stream(path("a.ts"), "aac ts", "aac 44100 Hz");
+	test_stream(path("hevc.mp4"), "hevc+aac mp4", "hevc 320x240, aac");
 	test_reopen(path("av.ts"));
 	test_reopen(path("a.ts"));
 	test_stdin(path("av.ts"));
