@@ -40,6 +40,7 @@ struct publish {
 	struct p2pl_key key;
 	const char *name;	/* for messages: "stdin" or the input */
 	int retry;		/* reopenings in a row, or RETRY_FOREVER */
+	int url;		/* the input is a URL, not stdin or a file */
 	FILE *stats;
 	char keystr[P2PL_KEY_B32LEN + 1];
 	int pipe[2];		/* source thread -> loop: piece pointers */
@@ -178,15 +179,19 @@ feed(struct publish *pb)
 			if (rc == 0)
 				snprintf(pb->err, sizeof(pb->err), "end of input");
 			if (pb->chunks > before) {
-				/* it worked for a while: a new outage */
-				fails = 0;
-				wait = RETRY_MIN_MS;
+				/* it worked for a while: a new outage, with
+				 * a new count for a URL (a file would play
+				 * again and again) */
 				lost = mono_ms();
 				shown[0] = '\0';
+				if (pb->url) {
+					fails = 0;
+					wait = RETRY_MIN_MS;
+				}
 			}
 		}
 		if (pb->retry != RETRY_FOREVER && fails >= pb->retry) {
-			if (pb->retry == 0 && rc == 0)
+			if (ran && rc == 0)
 				return 0;	/* the input ended */
 			if (pb->retry > 0) {
 				size_t n = strlen(pb->err);
@@ -634,6 +639,7 @@ main(int argc, char *argv[])
 	/* a URL can come back (a camera rebooting); stdin cannot, and a file
 	 * would start again from its beginning */
 	url = strstr(input, "://") != NULL && strncmp(input, "file:", 5) != 0;
+	pb.url = url;
 	if (strcmp(input, "-") == 0 && retry != 0 && retry != -2) {
 		fprintf(stderr, "p2pl-publish: --retry: standard input cannot "
 		    "be opened again\n");

@@ -2,7 +2,8 @@
 # Inputs other than H.264: an H.265 camera and an audio-only (MP2) radio
 # stream, both served over HTTP, reach a viewer and decode; inputs that
 # MPEG-TS cannot carry (VP9 from a WebM file or a WebM camera, MJPEG) are
-# refused at once with status 1 and a message naming the codec.
+# refused at once with status 1 and a message naming the codec.  A file
+# with --retry 2 plays three times, then the publisher exits 0.
 . "$(dirname "$0")/lib.sh"
 
 # live NAME CODEC URL: publish URL, watch it until the viewer has 80 kB,
@@ -69,3 +70,13 @@ refused vp9 "http://127.0.0.1:$port"
 ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 \
     -c:v mjpeg "$T/mjpeg.mkv"
 refused mjpeg "$T/mjpeg.mkv"
+
+# a file with --retry 2: opened three times, then done
+ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=25 -t 1 \
+    -c:v libx264 -preset ultrafast -g 25 -f mpegts "$T/short.ts"
+rc=0
+p2pl-publish -k "$T/f.key" -o "$T/f.p2pl" --retry 2 "$T/short.ts" \
+    >/dev/null 2>"$T/f.err" || rc=$?
+[ $rc -eq 0 ] || fail "file with --retry 2 exited $rc: $(cat "$T/f.err")"
+[ "$(grep -c 'input back' "$T/f.err")" -eq 2 ] ||
+    fail "file not played three times: $(cat "$T/f.err")"
