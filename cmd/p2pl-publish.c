@@ -15,8 +15,10 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@
 #define EXIT_KEY 3
 #define EXIT_NET 4
 #define OUT_CAP (16 * 1024 * 1024)
+#define RETRY_MIN_MS 500	/* first wait before reopening a lost input */
+#define RETRY_MAX_MS 10000	/* the longest wait between two tries */
+#define RETRY_FOREVER (-1)
+#define URL_TIMEOUT_S 10	/* default --timeout for URL inputs */
 
 struct publish {
 	struct event_base *base;
@@ -34,6 +40,9 @@ struct publish {
 	struct p2pl_out *out;
 	struct p2pl_source *src;
 	struct p2pl_key key;
+	const char *name;	/* for messages: "stdin" or the input */
+	int retry;		/* reopenings in a row, or RETRY_FOREVER */
+	int url;		/* the input is a URL, not stdin or a file */
 	FILE *stats;
 	char keystr[P2PL_KEY_B32LEN + 1];
 	int pipe[2];		/* source thread -> loop: piece pointers */
@@ -41,6 +50,9 @@ struct publish {
 	uint64_t seq;		/* the source thread's */
 	int private;		/* --private: payloads encrypted */
 	uint8_t secret[32];
+	uint64_t chunks;	/* the source thread's: chunks taken */
+	int cbfail;		/* the source thread's: signing or pipe failed */
+	_Atomic uint64_t reopens;	/* openings after the first */
 	uint64_t pieces;	/* pieces the loop took */
 	uint64_t bytes;		/* their payload bytes */
 	const char *trackers[P2PL_URI_TRACKERS];
@@ -48,6 +60,9 @@ struct publish {
 	int status, eof;
 	char err[P2PL_ERRLEN];	/* the source thread's error */
 };
+
+/* What the source thread passes for "the input failed" (NULL: it ended). */
+#define INPUT_FAILED(pb) ((struct p2pl_piece *)(pb))
 
 static const char shortopts[] = "a:hk:l:o:qt:u:vV";
 static const struct option longopts[] = {
@@ -60,7 +75,9 @@ static const struct option longopts[] = {
 	{ "piece-size", required_argument, NULL, 'P' },
 	{ "private", no_argument, NULL, 'X' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "retry", required_argument, NULL, 'R' },
 	{ "stats", required_argument, NULL, 'S' },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ "tracker", required_argument, NULL, 't' },
 	{ "upload", required_argument, NULL, 'u' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -77,7 +94,8 @@ usage(int status)
 	    "                    [-t URL] [-u RATE] [--config FILE] "
 	    "[--no-config] [--piece-ms MS]\n"
 	    "                    [--piece-size BYTES] [--private] "
-	    "[--stats FILE|-] [INPUT]\n");
+	    "[--retry N|forever] [--stats FILE|-]\n"
+	    "                    [--timeout SECONDS] [INPUT]\n");
 	if (status == 0)
 		p2pl_prog_help(longopts);
 	exit(status);
@@ -100,6 +118,10 @@ on_chunk(void *arg, const uint8_t *data, size_t len, unsigned flags)
 		pb->seq = p2pl_wall_us() / 1000;
 		pf |= P2PL_PIECE_RESTART;
 	}
+	/* a reopened input's new muxer starts its continuity counters
+	 * again: viewers treat it as a restart, with no gap in the numbers */
+	if (flags & P2PL_CHUNK_START)
+		pf |= P2PL_PIECE_RESTART;
 	stamp = p2pl_wall_us();
 	if (pb->private && len <= sizeof(sealed)) {
 		memcpy(sealed, data, len);
@@ -109,25 +131,136 @@ on_chunk(void *arg, const uint8_t *data, size_t len, unsigned flags)
 	}
 	p = p2pl_piece_make(&pb->key, pb->seq++, stamp, pf, data, len,
 	    pb->err, sizeof(pb->err));
-	if (p == NULL)
-		return -1;
-	if (write(pb->pipe[1], &p, sizeof(p)) != sizeof(p)) {
-		p2pl_piece_unref(p);
+	if (p == NULL) {
+		pb->cbfail = 1;
 		return -1;
 	}
+	if (write(pb->pipe[1], &p, sizeof(p)) != sizeof(p)) {
+		snprintf(pb->err, sizeof(pb->err), "%s", strerror(errno));
+		p2pl_piece_unref(p);
+		pb->cbfail = 1;
+		return -1;
+	}
+	pb->chunks++;
 	return 0;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sleep ms milliseconds, or less if asked to stop. */
+static void
+nap(struct publish *pb, uint64_t ms)
+{
+	uint64_t until = mono_ms() + ms;
+
+	while (!pb->stop && mono_ms() < until)
+		usleep(50000);
+}
+
+/* Say the input is up, after failures ("opened") or a loss ("back"). */
+static void
+say_up(struct publish *pb, int fails, int opened, uint64_t since)
+{
+	if (fails > 0 && p2pl_verbosity >= P2PL_LOG_WARN)
+		fprintf(stderr, "p2pl-publish: %s: input %s after %.1f s (%s)\n",
+		    pb->name, opened ? "back" : "opened",
+		    (double)(mono_ms() - since) / 1e3,
+		    p2pl_source_describe(pb->src));
+	else if (p2pl_verbosity >= P2PL_LOG_INFO)
+		fprintf(stderr, "p2pl-publish: %s: %s\n", pb->name,
+		    p2pl_source_describe(pb->src));
+}
+
+/*
+ * Open the input and run it; when it ends or fails, open it again after a
+ * wait that doubles from RETRY_MIN_MS to RETRY_MAX_MS, for as long as
+ * --retry allows.  The swarm stays up meanwhile.  0 when the input ended
+ * (or on stop), -1 with pb->err set when it failed for good.
+ */
+static int
+feed(struct publish *pb)
+{
+	uint64_t wait = RETRY_MIN_MS, lost = mono_ms(), before;
+	char shown[P2PL_ERRLEN] = "";
+	int fails = 0, opened = 0, ran, rc;
+
+	for (;;) {
+		ran = 0;
+		rc = p2pl_source_reopen(pb->src, &pb->stop, pb->err,
+		    sizeof(pb->err));
+		if (pb->stop)
+			return 0;
+		if (rc == P2PL_SOURCE_REFUSED)
+			return -1;
+		if (rc == 0) {
+			if (opened > 0)
+				atomic_fetch_add(&pb->reopens, 1);
+			say_up(pb, fails, opened, lost);
+			opened++;
+			ran = 1;
+			before = pb->chunks;
+			rc = p2pl_source_run(pb->src, on_chunk, pb, &pb->stop,
+			    pb->err, sizeof(pb->err));
+			if (pb->stop)
+				return 0;
+			if (pb->cbfail)
+				return -1;
+			if (rc == 0)
+				snprintf(pb->err, sizeof(pb->err), "end of input");
+			if (pb->chunks > before) {
+				/* it worked for a while: a new outage, with
+				 * a new count for a URL (a file would play
+				 * again and again) */
+				lost = mono_ms();
+				shown[0] = '\0';
+				if (pb->url) {
+					fails = 0;
+					wait = RETRY_MIN_MS;
+				}
+			}
+		}
+		if (pb->retry != RETRY_FOREVER && fails >= pb->retry) {
+			if (ran && rc == 0)
+				return 0;	/* the input ended */
+			if (pb->retry > 0) {
+				size_t n = strlen(pb->err);
+				snprintf(pb->err + n, sizeof(pb->err) - n,
+				    "; giving up after %d %s", fails,
+				    fails == 1 ? "retry" : "retries");
+			}
+			return -1;
+		}
+		fails++;
+		/* one line per outage, and again if the reason changes */
+		if (p2pl_verbosity >= P2PL_LOG_WARN && (strcmp(shown,
+		    pb->err) != 0 || p2pl_verbosity >= P2PL_LOG_INFO))
+			fprintf(stderr, "p2pl-publish: %s: %s%s; %s in %.1f s\n",
+			    pb->name, ran ? "input lost: " : "", pb->err,
+			    ran ? "reconnecting" : "retrying",
+			    (double)wait / 1e3);
+		snprintf(shown, sizeof(shown), "%s", pb->err);
+		nap(pb, wait);
+		if (pb->stop)
+			return 0;
+		wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
+	}
 }
 
 static void *
 source_thread(void *arg)
 {
 	struct publish *pb = arg;
-	struct p2pl_piece *end = NULL;
+	struct p2pl_piece *end = NULL;	/* NULL says the input ended */
 
-	if (p2pl_source_run(pb->src, on_chunk, pb, &pb->stop, pb->err,
-	    sizeof(pb->err)) == -1 && !pb->stop)
-		end = (struct p2pl_piece *)pb;	/* marks failure */
-	/* a NULL pointer says the input ended */
+	if (feed(pb) == -1 && !pb->stop)
+		end = INPUT_FAILED(pb);
 	if (write(pb->pipe[1], &end, sizeof(end)) != sizeof(end))
 		pb->stop = 1;
 	return NULL;
@@ -142,15 +275,16 @@ on_pieces(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	while (read(fd, &p, sizeof(p)) == sizeof(p)) {
-		if (p == NULL || p == (struct p2pl_piece *)pb) {
+		if (p == NULL || p == INPUT_FAILED(pb)) {
 			if (p != NULL) {
-				fprintf(stderr, "p2pl-publish: %s\n", pb->err);
+				fprintf(stderr, "p2pl-publish: %s: %s\n",
+				    pb->name, pb->err);
 				pb->status = EXIT_INPUT;
 			} else if (p2pl_verbosity >= P2PL_LOG_INFO)
 				fprintf(stderr, "p2pl-publish: end of input\n");
 			pb->eof = 1;
 			/* give peers a moment to take the last pieces */
-			event_base_loopexit(pb->base, &linger);
+			event_base_loopexit(pb->base, pb->pieces ? &linger : NULL);
 			return;
 		}
 		pb->pieces++;
@@ -185,6 +319,7 @@ stats_line(struct publish *pb, char *line, size_t size)
 	p2pl_prog_stats_head(&j, pb->keystr);
 	p2pl_json_u64(&j, "pieces", pb->pieces);
 	p2pl_json_u64(&j, "bytes", pb->bytes);
+	p2pl_json_u64(&j, "reopens", atomic_load(&pb->reopens));
 	if (pb->out != NULL)
 		p2pl_json_u64(&j, "out_bytes", p2pl_out_stats(pb->out)->bytes);
 	if (pb->net != NULL)
@@ -317,18 +452,19 @@ stop_source(struct publish *pb, pthread_t th)
 	fcntl(pb->pipe[0], F_SETFL, O_NONBLOCK);
 	for (;;) {
 		while (read(pb->pipe[0], &p, sizeof(p)) == sizeof(p))
-			if (p != NULL && p != (struct p2pl_piece *)pb)
+			if (p != NULL && p != INPUT_FAILED(pb))
 				p2pl_piece_unref(p);
 		if (pthread_tryjoin_np(th, NULL) == 0)
 			break;
 		usleep(10000);
 	}
 	while (read(pb->pipe[0], &p, sizeof(p)) == sizeof(p))
-		if (p != NULL && p != (struct p2pl_piece *)pb)
+		if (p != NULL && p != INPUT_FAILED(pb))
 			p2pl_piece_unref(p);
 }
 
-/* Listen, open -o, print the URI and open the input; an exit status. */
+/* Listen, open -o and print the URI; an exit status.  The source thread
+ * opens the input. */
 static int
 setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
     struct p2pl_node_cfg *ncfg, const char *listen, const char *announce,
@@ -362,10 +498,9 @@ setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 		    sizeof(err)) == -1)
 			fprintf(stderr, "p2pl-publish: tracker %s: %s\n",
 			    pb->trackers[i], err);
-	pb->src = p2pl_source_open(input, scfg, err, sizeof(err));
+	pb->src = p2pl_source_new(input, scfg, err, sizeof(err));
 	if (pb->src == NULL) {
-		fprintf(stderr, "p2pl-publish: %s: %s\n",
-		    strcmp(input, "-") == 0 ? "stdin" : input, err);
+		fprintf(stderr, "p2pl-publish: %s: %s\n", pb->name, err);
 		return EXIT_INPUT;
 	}
 	return 0;
@@ -441,7 +576,7 @@ main(int argc, char *argv[])
 	const char *outpath = NULL, *stats = NULL, *input = "-";
 	char err[P2PL_ERRLEN], *end;
 	unsigned long v;
-	int ch, created, rc;
+	int ch, created, rc, retry = -2, timeout = -1, url;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (p2pl_prog_config("p2pl-publish", shortopts, longopts, &argc,
@@ -486,6 +621,28 @@ main(int argc, char *argv[])
 		case 'q':
 			p2pl_verbosity = -1;
 			break;
+		case 'R':
+			v = strtoul(optarg, &end, 10);
+			if (strcmp(optarg, "forever") == 0)
+				retry = RETRY_FOREVER;
+			else if (*end != '\0' || !isdigit((unsigned char)*optarg) ||
+			    v > 1000000) {
+				fprintf(stderr, "p2pl-publish: --retry: want 0 "
+				    "to 1000000 or forever\n");
+				return EXIT_USAGE;
+			} else
+				retry = (int)v;
+			break;
+		case 'T':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || !isdigit((unsigned char)*optarg) ||
+			    v > 3600) {
+				fprintf(stderr, "p2pl-publish: --timeout: want 0 "
+				    "to 3600 seconds\n");
+				return EXIT_USAGE;
+			}
+			timeout = (int)v;
+			break;
 		case 'S':
 			stats = optarg;
 			break;
@@ -528,6 +685,18 @@ main(int argc, char *argv[])
 		usage(EXIT_USAGE);
 	if (argc == 1)
 		input = argv[0];
+	pb.name = strcmp(input, "-") == 0 ? "stdin" : input;
+	/* a URL can come back (a camera rebooting); stdin cannot, and a file
+	 * would start again from its beginning */
+	url = strstr(input, "://") != NULL && strncmp(input, "file:", 5) != 0;
+	pb.url = url;
+	if (strcmp(input, "-") == 0 && retry != 0 && retry != -2) {
+		fprintf(stderr, "p2pl-publish: --retry: standard input cannot "
+		    "be opened again\n");
+		return EXIT_USAGE;
+	}
+	pb.retry = retry != -2 ? retry : url ? RETRY_FOREVER : 0;
+	scfg.rw_timeout_s = timeout >= 0 ? timeout : url ? URL_TIMEOUT_S : 0;
 	if (outpath == NULL && listen == NULL)
 		listen = "7000";
 	if (outpath != NULL && strcmp(outpath, "-") == 0 && isatty(STDOUT_FILENO)) {

@@ -27,6 +27,8 @@
 #define AUDIO_JOIN_US	1000000	/* join points without video */
 #define PREROLL_MAX	10000	/* packets dropped waiting for a keyframe */
 #define IOBUF		65536
+#define TS_HZ		90000	/* MPEG-TS's clock, the muxer's time base */
+#define TS_LIMIT	(INT64_C(1) << 50)	/* |timestamps| we do sums on */
 
 /* FFmpeg 7 made the AVIO write callback's buffer const. */
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
@@ -37,7 +39,12 @@ typedef uint8_t wbuf_t;
 
 struct p2pl_source {
 	struct p2pl_source_cfg cfg;
+	char *url;
 	size_t cap;			/* piece_size rounded down to TS */
+	unsigned opens;			/* successful openings of the input */
+	int fresh;			/* the next chunk is an opening's first */
+	int64_t end;			/* TS_HZ: where the output so far ends */
+	int64_t shift;			/* TS_HZ: added to this opening's times */
 	AVFormatContext *ic;
 	AVFormatContext *oc;
 	AVIOContext *inpb;		/* our standard input reader, or NULL */
@@ -250,7 +257,10 @@ ts_write(void *opaque, wbuf_t *buf, int len)
 			continue;
 		if (src->clen == 0) {
 			src->cflags = src->want_join ? P2PL_CHUNK_JOIN : 0;
+			if (src->fresh)
+				src->cflags |= P2PL_CHUNK_START;
 			src->want_join = 0;
+			src->fresh = 0;
 			src->ct0 = now_us();
 		}
 		memcpy(src->chunk + src->clen, src->part, TS);
@@ -278,6 +288,14 @@ new_avio(struct p2pl_source *src, int (*read)(void *, uint8_t *, int),
 	if (pb == NULL)
 		av_free(buf);
 	return pb;
+}
+
+static void
+free_avio(AVIOContext **pb)
+{
+	if (*pb != NULL)
+		av_freep(&(*pb)->buffer);
+	avio_context_free(pb);
 }
 
 /* Explain why opening or reading the input failed. */
@@ -357,7 +375,10 @@ carried(enum AVCodecID id)
 	return 0;
 }
 
-/* Choose the streams to carry; refuse audio or video MPEG-TS can't carry. */
+/*
+ * Choose the streams to carry; refuse audio or video MPEG-TS can't carry
+ * (P2PL_SOURCE_REFUSED).
+ */
 static int
 pick_streams(struct p2pl_source *src, char *err, size_t errlen)
 {
@@ -385,7 +406,7 @@ pick_streams(struct p2pl_source *src, char *err, size_t errlen)
 		if (media && id != AV_CODEC_ID_NONE && !carried(id)) {
 			snprintf(err, errlen, "codec %s cannot be carried in "
 			    "MPEG-TS", avcodec_get_name(id));
-			return -1;
+			return P2PL_SOURCE_REFUSED;
 		}
 		if (!carried(id))
 			continue;
@@ -404,7 +425,12 @@ pick_streams(struct p2pl_source *src, char *err, size_t errlen)
 	return 0;
 }
 
-/* The mpegts muxer writing into ts_write(), holding nothing back. */
+/*
+ * The mpegts muxer writing into ts_write(), holding nothing back.  Each
+ * opening of the input gets a new muxer: its tables carry a new version
+ * and its first packets the discontinuity indicator, so that a player's
+ * demuxer takes the new PMT and expects the continuity break.
+ */
 static int
 open_output(struct p2pl_source *src, char *err, size_t errlen)
 {
@@ -412,6 +438,7 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 	AVStream *ist, *ost;
 	unsigned i;
 	int ret;
+	int64_t floor;
 
 	ret = avformat_alloc_output_context2(&src->oc, NULL, "mpegts", NULL);
 	if (ret < 0) {
@@ -435,11 +462,19 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 		av_dict_copy(&ost->metadata, ist->metadata, 0);
 	}
 	av_dict_set(&opt, "pes_payload_size", "0", 0);
+	av_dict_set(&opt, "mpegts_flags", "+initial_discontinuity", 0);
+	av_dict_set_int(&opt, "tables_version", src->opens % 32, 0);
 	ret = avformat_write_header(src->oc, &opt);
 	av_dict_free(&opt);
 	if (ret < 0) {
 		seterr(err, errlen, ret, "cannot start the mpegts muxer");
 		return -1;
+	}
+	/* after a reopening, nothing may go back before the output's end */
+	for (i = 0; src->end != AV_NOPTS_VALUE && i < src->oc->nb_streams; i++) {
+		floor = av_rescale_q_rnd(src->end, (AVRational){ 1, TS_HZ },
+		    src->oc->streams[i]->time_base, AV_ROUND_UP);
+		src->last_dts[i] = floor - 1;
 	}
 	return 0;
 nomem:
@@ -472,13 +507,12 @@ describe(struct p2pl_source *src)
 }
 
 struct p2pl_source *
-p2pl_source_open(const char *url, const struct p2pl_source_cfg *cfg,
+p2pl_source_new(const char *url, const struct p2pl_source_cfg *cfg,
     char *err, size_t errlen)
 {
 	struct p2pl_source *src;
 
 	pthread_once(&log_once, log_init);
-	lasterr[0] = '\0';
 	if (cfg->piece_size < 1024 || cfg->piece_size > 1 << 24) {
 		snprintf(err, errlen, "piece size %zu out of range",
 		    cfg->piece_size);
@@ -490,22 +524,80 @@ p2pl_source_open(const char *url, const struct p2pl_source_cfg *cfg,
 	}
 	src->cfg = *cfg;
 	src->cap = cfg->piece_size / TS * TS;
+	src->end = AV_NOPTS_VALUE;
+	src->url = strdup(url);
+	if ((src->chunk = malloc(src->cap)) == NULL || src->url == NULL) {
+		snprintf(err, errlen, "out of memory");
+		p2pl_source_free(src);
+		return NULL;
+	}
+	return src;
+}
+
+/* Let go of the input and the muxer of the last opening. */
+static void
+close_input(struct p2pl_source *src)
+{
+	avformat_close_input(&src->ic);
+	if (src->oc != NULL) {
+		free_avio(&src->oc->pb);
+		avformat_free_context(src->oc);
+		src->oc = NULL;
+	}
+	free_avio(&src->inpb);
+	free(src->last_dts);
+	free(src->map);
+	src->last_dts = NULL;
+	src->map = NULL;
+	src->nmap = 0;
+	src->desc[0] = '\0';
+}
+
+int
+p2pl_source_reopen(struct p2pl_source *src, volatile int *stop, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	lasterr[0] = '\0';
+	close_input(src);
+	src->stop = stop;
+	src->thread = pthread_self();
+	src->fn = NULL;
 	src->vidx = src->aidx = -1;
 	src->join_us = AV_NOPTS_VALUE;
 	src->want_join = 1;
-	if ((src->chunk = malloc(src->cap)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
+	src->started = 0;
+	src->dropped = 0;
+	src->timedout = 0;
+	src->inbytes = 0;
+	src->plen = src->clen = 0;
+	src->shift = 0;
+	if ((rc = open_input(src, src->url, err, errlen)) < 0 ||
+	    (rc = pick_streams(src, err, errlen)) < 0 ||
+	    (rc = open_output(src, err, errlen)) < 0) {
+		close_input(src);
+		return rc;
 	}
-	if (open_input(src, url, err, errlen) == -1 ||
-	    pick_streams(src, err, errlen) == -1 ||
-	    open_output(src, err, errlen) == -1)
-		goto fail;
 	describe(src);
+	src->fresh = 1;
+	src->opens++;
+	return 0;
+}
+
+struct p2pl_source *
+p2pl_source_open(const char *url, const struct p2pl_source_cfg *cfg,
+    char *err, size_t errlen)
+{
+	struct p2pl_source *src;
+
+	if ((src = p2pl_source_new(url, cfg, err, errlen)) == NULL)
+		return NULL;
+	if (p2pl_source_reopen(src, NULL, err, errlen) < 0) {
+		p2pl_source_free(src);
+		return NULL;
+	}
 	return src;
-fail:
-	p2pl_source_free(src);
-	return NULL;
 }
 
 /* Offset of the next start code 00 00 01 in p[i..len), or len. */
@@ -573,19 +665,102 @@ add_headers(const AVCodecParameters *par, AVPacket *pkt)
 	return 0;
 }
 
-/* Fill in a missing pts or dts; 0 if pkt must be dropped. */
+/*
+ * Fill in a missing pts or dts; 0 if pkt must be dropped.  Timestamps
+ * and durations come from the input and may be anything: those too far
+ * out to shift without overflow (hundreds of years) are dropped.
+ */
 static int
-check_ts(struct p2pl_source *src, int oi, AVPacket *pkt)
+fill_ts(AVPacket *pkt)
 {
 	if (pkt->dts == AV_NOPTS_VALUE)
 		pkt->dts = pkt->pts;
 	if (pkt->pts == AV_NOPTS_VALUE)
 		pkt->pts = pkt->dts;
-	if (pkt->dts == AV_NOPTS_VALUE || pkt->pts < pkt->dts)
+	if (pkt->duration < 0 || pkt->duration > TS_LIMIT)
+		pkt->duration = 0;
+	return pkt->dts != AV_NOPTS_VALUE && pkt->pts >= pkt->dts &&
+	    pkt->dts > -TS_LIMIT && pkt->pts < TS_LIMIT;
+}
+
+/* The wall clock on MPEG-TS's 90 kHz clock. */
+static int64_t
+wall_ts(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * TS_HZ + ts.tv_nsec / (1000000000 / TS_HZ);
+}
+
+/* The video's frame duration in TS_HZ units, or 0 if unknown. */
+static int64_t
+frame_ticks(const struct p2pl_source *src)
+{
+	AVRational r;
+
+	if (src->vidx < 0)
 		return 0;
-	if (src->last_dts[oi] != AV_NOPTS_VALUE && pkt->dts <= src->last_dts[oi])
+	r = src->ic->streams[src->vidx]->avg_frame_rate;
+	if (r.num <= 0 || r.den <= 0)
+		r = src->ic->streams[src->vidx]->r_frame_rate;
+	if (r.num <= 0 || r.den <= 0)
 		return 0;
-	return 1;
+	return av_rescale_q(1, av_inv_q(r), (AVRational){ 1, TS_HZ });
+}
+
+/*
+ * Each opening's first packet is stamped with the wall clock, or with the
+ * end of the output so far if that is later: timestamps never go back,
+ * across an outage (the new input's clock has nothing to do with the old
+ * one's) or a restart of the publisher (which knows nothing of the last
+ * run but the time).  The stamp is a whole number of frames from 0, so
+ * that every opening at one frame rate keeps its frames on one grid
+ * (players and ffmpeg guess the frame rate from the timestamps).  The
+ * muxer writes timestamps modulo 2^33, as MPEG-TS wants.
+ */
+static void
+set_shift(struct p2pl_source *src, const AVPacket *pkt, AVRational tb)
+{
+	int64_t at = wall_ts(), d = frame_ticks(src);
+
+	if (d > 0)
+		at -= at % d;
+	if (src->end != AV_NOPTS_VALUE && src->end > at)
+		at += d > 0 ? (src->end - at + d - 1) / d * d : src->end - at;
+	src->shift = at - av_rescale_q(pkt->dts, tb, (AVRational){ 1, TS_HZ });
+}
+
+/* Shift pkt into the output's time line; 0 if its dts does not increase. */
+static int
+shift_ts(struct p2pl_source *src, int oi, AVPacket *pkt, AVRational tb)
+{
+	int64_t d = av_rescale_q(src->shift, (AVRational){ 1, TS_HZ }, tb);
+
+	pkt->dts += d;
+	pkt->pts += d;
+	return src->last_dts[oi] == AV_NOPTS_VALUE || pkt->dts > src->last_dts[oi];
+}
+
+/* Remember where the output ends: the latest pts plus its duration. */
+static void
+note_end(struct p2pl_source *src, const AVPacket *pkt, AVRational tb)
+{
+	int64_t e;
+
+	e = av_rescale_q_rnd(pkt->pts + (pkt->duration > 0 ? pkt->duration : 1),
+	    tb, (AVRational){ 1, TS_HZ }, AV_ROUND_UP);
+	if (src->end == AV_NOPTS_VALUE || e > src->end)
+		src->end = e;
+}
+
+/* Whether pkt could start the output: the stream is cut at its keys. */
+static int
+first_join(const struct p2pl_source *src, int si, const AVPacket *pkt)
+{
+	if (src->vidx >= 0)
+		return si == src->vidx && pkt->flags & AV_PKT_FLAG_KEY;
+	return si == src->aidx;
 }
 
 /* Whether pkt, from input stream si, starts a join point. */
@@ -620,14 +795,17 @@ put_packet(struct p2pl_source *src, AVPacket *pkt, char *err, size_t errlen)
 	    ost->time_base);
 	pkt->stream_index = oi;
 	pkt->pos = -1;
-	if (!check_ts(src, oi, pkt))
+	if (!fill_ts(pkt))
 		return 0;
-	join = is_join(src, si, pkt, ost->time_base);
 	if (!src->started) {
-		if (!join && ++src->dropped < PREROLL_MAX)
+		if (!first_join(src, si, pkt) && ++src->dropped < PREROLL_MAX)
 			return 0;
 		src->started = 1;
+		set_shift(src, pkt, ost->time_base);
 	}
+	if (!shift_ts(src, oi, pkt, ost->time_base))
+		return 0;
+	join = is_join(src, si, pkt, ost->time_base);
 	if (join) {
 		emit(src);
 		src->want_join = 1;
@@ -639,6 +817,7 @@ put_packet(struct p2pl_source *src, AVPacket *pkt, char *err, size_t errlen)
 		return -1;
 	}
 	src->last_dts[oi] = pkt->dts;
+	note_end(src, pkt, ost->time_base);
 	ret = av_write_frame(src->oc, pkt);
 	if (ret >= 0)
 		ret = av_write_frame(src->oc, NULL);	/* flush audio */
@@ -674,6 +853,10 @@ p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
 	AVPacket *pkt;
 	int ret, rc = -1;
 
+	if (src->ic == NULL || src->oc == NULL) {
+		snprintf(err, errlen, "input not open");
+		return -1;
+	}
 	lasterr[0] = '\0';
 	src->fn = fn;
 	src->arg = arg;
@@ -684,6 +867,7 @@ p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	atomic_store(&src->bytes, 0);
 	atomic_store(&src->t0, now_us());
 	for (;;) {
 		if (stop != NULL && *stop) {
@@ -704,6 +888,9 @@ p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
 		if (ret < 0) {
 			rc = stop != NULL && *stop ? 0 :
 			    input_err(src, NULL, ret, err, errlen);
+			/* what was read is whole packets: hand it out */
+			if (rc == -1)
+				finish(src, NULL, 0);
 			break;
 		}
 		ret = put_packet(src, pkt, err, errlen);
@@ -740,27 +927,13 @@ p2pl_source_describe(const struct p2pl_source *src)
 	return src->desc;
 }
 
-static void
-free_avio(AVIOContext **pb)
-{
-	if (*pb != NULL)
-		av_freep(&(*pb)->buffer);
-	avio_context_free(pb);
-}
-
 void
 p2pl_source_free(struct p2pl_source *src)
 {
 	if (src == NULL)
 		return;
-	avformat_close_input(&src->ic);
-	if (src->oc != NULL) {
-		free_avio(&src->oc->pb);
-		avformat_free_context(src->oc);
-	}
-	free_avio(&src->inpb);
-	free(src->last_dts);
-	free(src->map);
+	close_input(src);
 	free(src->chunk);
+	free(src->url);
 	free(src);
 }

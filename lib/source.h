@@ -26,6 +26,21 @@
  * attachment streams it cannot carry are dropped.  Packets whose decoding
  * timestamp does not increase are dropped.
  *
+ * Output timestamps follow the wall clock: each opening's first packet is
+ * stamped with the wall clock in 90 kHz units (written modulo 2^33),
+ * rounded down to a whole number of video frames, or with the end of the
+ * output so far (the latest presentation time plus duration, rounded up
+ * to a whole frame) if that is later; the others keep their distance to
+ * it.
+ * So per stream, decoding timestamps only ever increase, across an input
+ * that is opened again and, as long as the input runs at real time,
+ * across a restart of the publisher.
+ *
+ * A live input that drops out can be opened again (p2pl_source_reopen())
+ * and run again.  Each opening gets a new muxer, whose first chunk is
+ * flagged P2PL_CHUNK_START: its continuity counters start again and its
+ * first packets carry the discontinuity indicator.
+ *
  * p2pl_source_run() blocks; the publisher calls it from its own thread.
  * Nothing here prints: errors come back as -1 and a message in err, and
  * libavformat's own log is captured (per thread) into those messages
@@ -39,6 +54,9 @@
 
 #define P2PL_CHUNK_JOIN 0x01	/* a decoder can start at this chunk */
 #define P2PL_CHUNK_CONT 0x02	/* cut inside a PES packet */
+#define P2PL_CHUNK_START 0x04	/* the first chunk of an opening */
+
+#define P2PL_SOURCE_REFUSED (-2)	/* a codec MPEG-TS cannot carry */
 
 struct p2pl_source_cfg {
 	size_t piece_size;	/* max chunk bytes, e.g. 16384; at least 1024 */
@@ -56,30 +74,45 @@ typedef int (*p2pl_chunk_fn)(void *arg, const uint8_t *data, size_t len,
 struct p2pl_source;
 
 /*
- * Open url ("-" is standard input) and probe its streams (this reads up to
- * about one second of input).  NULL with err set on failure: "input is
- * empty", "no media stream found in input", "codec vp9 cannot be carried
- * in MPEG-TS", a timeout, or libavformat's reason.
+ * A source for url ("-" is standard input), not yet opened.  NULL with
+ * err set if cfg is out of range or memory runs out.
  */
+struct p2pl_source *p2pl_source_new(const char *url,
+    const struct p2pl_source_cfg *cfg, char *err, size_t errlen);
+
+/*
+ * Open the source's input, first or again after a run ended, and probe its
+ * streams (this reads up to about one second of input).  Returns 0, or
+ * with err set P2PL_SOURCE_REFUSED ("codec vp9 cannot be carried in
+ * MPEG-TS": trying again will not help) or -1 ("input is empty", "no
+ * media stream found in input", a timeout, or libavformat's reason).
+ * stop, which may be NULL, interrupts the opening as in p2pl_source_run().
+ * After a failure the source is closed and may be reopened.
+ */
+int p2pl_source_reopen(struct p2pl_source *src, volatile int *stop,
+    char *err, size_t errlen);
+
+/* p2pl_source_new() and p2pl_source_reopen() in one; NULL on failure. */
 struct p2pl_source *p2pl_source_open(const char *url,
     const struct p2pl_source_cfg *cfg, char *err, size_t errlen);
 
 /*
  * Demux, remux and cut until the end of the input (0, after the last,
- * partial chunk), an error (-1 with err set), fn returning -1 (-1 with
+ * partial chunk), an error (-1 with err set, after the last chunk too),
+ * fn returning -1 (-1 with
  * "stopped by the chunk callback") or *stop becoming nonzero (0).  stop
  * may be NULL; it is checked while blocked on input (a network read or
  * standard input), at least every 100 ms, so another thread can end the
  * run by setting it.  If cfg->rw_timeout_s is nonzero and no packet
  * arrives for that long, the run fails with "input timed out".
- * Call it at most once per source.
+ * Call it once per opening.
  */
 int p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
     volatile int *stop, char *err, size_t errlen);
 
 /*
- * Average bit rate of the chunks emitted so far, in bits per second over
- * the monotonic time since the run started; 0 if unknown.  Safe to call
+ * Average bit rate of the chunks emitted by the current run, in bits per
+ * second over the monotonic time since it started; 0 if unknown.  Safe to call
  * from another thread while p2pl_source_run() runs.
  */
 uint64_t p2pl_source_bitrate(const struct p2pl_source *src);

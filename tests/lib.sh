@@ -21,7 +21,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -38,6 +38,41 @@ camera() {
 	    2>"$T/$1.ffmpeg.err" &
 	PIDS="$PIDS $!"
 	CAMERA_PID=$!
+}
+
+# http_camera NAME PORT [CODEC ARGS...]: a network camera: a live test
+# pattern served once over HTTP on 127.0.0.1:PORT by ffmpeg -listen 1
+# (H.264 + AAC in MPEG-TS unless CODEC ARGS say otherwise, e.g. -c:v
+# libx265 ...); sets CAMERA_PID once it listens.  ffmpeg waits for the
+# client to connect before it starts encoding.
+http_camera() {
+	name=$1 port=$2
+	shift 2
+	[ $# -gt 0 ] || set -- -c:v libx264 -preset ultrafast -tune zerolatency \
+	    -g 25 -b:v 400k -c:a aac
+	ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=320x240:rate=25 \
+	    -f lavfi -i sine=frequency=440 "$@" -f mpegts \
+	    -listen 1 "http://127.0.0.1:$port" 2>>"$T/$name.ffmpeg.err" &
+	CAMERA_PID=$!
+	PIDS="$PIDS $!"
+	wait_for 10 listening "$port" || fail "camera $name did not start: $(cat "$T/$name.ffmpeg.err")"
+}
+
+# listening PORT: something listens on TCP PORT, or has just taken its one
+# client there (asked without connecting: ffmpeg -listen 1 serves one
+# client, and stops listening once it has it)
+listening() {
+	ss -Htn state listening state established "sport = :$1" | grep -q .
+}
+
+# dts_monotonic FILE: in every stream of FILE, packet dts never goes back
+dts_monotonic() {
+	ffprobe -v error -show_entries packet=stream_index,dts -of csv=p=0 \
+	    "$1" >"$1.dts" || return 1
+	awk -F, '$2 == "N/A" { next }
+	    ($1 in last) && $2 + 0 < last[$1] { print "stream " $1 ": dts " \
+	    last[$1] " then " $2; bad = 1 }
+	    { last[$1] = $2 + 0 } END { exit bad }' "$1.dts" >&2
 }
 
 # publish NAME KEY [ARGS...]: publisher fed by camera NAME; sets PUB_PID

@@ -26,6 +26,13 @@ p2pl-publish -k "$T/a.key" -l 127.0.0.1:0 <"$T/garbage" >/dev/null \
 [ $rc -eq 1 ] || fail "garbage input exited $rc: $(cat "$T/err")"
 grep -q "p2pl-publish: stdin: " "$T/err" || fail "no message for garbage: $(cat "$T/err")"
 expect 1 "no such file" p2pl-publish -k "$T/a.key" -l 127.0.0.1:0 "$T/none.ts"
+# a camera that never answers: retried as asked, then status 1
+expect 1 "connection refused.*giving up after 2 retries" \
+    p2pl-publish -k "$T/a.key" -l 127.0.0.1:0 --retry 2 http://127.0.0.1:1/cam
+grep -q "retrying in 0.5 s" "$T/err" || fail "no word of the retry: $(cat "$T/err")"
+expect 2 "standard input cannot be opened again" p2pl-publish -k "$T/a.key" --retry 1
+expect 2 "want 0 to 1000000 or forever" p2pl-publish -k "$T/a.key" --retry -1 x
+expect 2 "want 0 to 3600" p2pl-publish -k "$T/a.key" --timeout 1.5 x
 
 # key files
 expect 2 "usage:" p2pl-publish -l 127.0.0.1:0

@@ -8,8 +8,8 @@ _p2pl_opts()
 	case $1 in
 	p2pl-publish)
 		echo "-a --announce -h --help -k --key -l --listen -o --output" \
-		    "--piece-ms --piece-size --private -q --quiet --stats" \
-		    "-t --tracker" \
+		    "--piece-ms --piece-size --private -q --quiet --retry" \
+		    "--stats --timeout -t --tracker" \
 		    "-u --upload -v --verbose -V --version --config --no-config"
 		;;
 	p2pl-fetch)
@@ -61,6 +61,7 @@ _p2pl()
 		;;
 	p2pl-publish:-a|p2pl-publish:--announce|*:-l|*:--listen|\
 	p2pl-publish:--piece-ms|p2pl-publish:--piece-size|p2pl-publish:-t|\
+	p2pl-publish:--retry|p2pl-publish:--timeout|\
 	p2pl-publish:--tracker|*:-u|*:--upload|p2pl-fetch:-d|\
 	p2pl-fetch:--download|p2pl-fetch:--latency|p2pl-fetch:--timeout|\
 	p2pl-relay:--http|p2pl-top:-d|p2pl-top:--delay|p2pl-top:-n|\

@@ -45,6 +45,7 @@ max_len() {
 	fuzz-wire|fuzz-node) echo 16384 ;;
 	fuzz-bencode|fuzz-statline) echo 16384 ;;
 	fuzz-config) echo 8192 ;;
+	fuzz-source) echo 32768 ;;
 	*) echo 4096 ;;
 	esac
 }

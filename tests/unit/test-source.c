@@ -382,6 +382,69 @@ test_quiet(const char *file, int timeout_s, const char *what)
 	close(save);
 }
 
+/* Whether every stream's dts in file never goes back (ffprobe). */
+static int
+dts_monotonic(const char *file)
+{
+	return sh("ffprobe -v error -show_entries packet=stream_index,dts "
+	    "-of csv=p=0 %s | awk -F, '$2 == \"N/A\" { next } "
+	    "($1 in last) && $2 + 0 < last[$1] { bad = 1 } "
+	    "{ last[$1] = $2 + 0; n++ } END { exit bad || n < 100 }'",
+	    file) == 0;
+}
+
+/*
+ * An input opened three times: each opening's first chunk, and only it,
+ * is flagged START and joins; the whole output decodes and its
+ * timestamps go on increasing although the file starts again each time.
+ */
+static void
+test_reopen(const char *file)
+{
+	struct p2pl_source_cfg cfg = { PIECE, 50000, 10 };
+	struct p2pl_source *src;
+	struct chunks c = { 0 };
+	size_t starts[3], i, nstart = 0, k;
+	const char *out = path("reopened.ts");
+	char err[256] = "";
+	int rc = 0;
+	FILE *f;
+
+	if ((src = p2pl_source_new(file, &cfg, err, sizeof(err))) == NULL)
+		rc = -1;
+	for (k = 0; k < 3 && rc == 0; k++) {
+		starts[k] = c.n;
+		rc = p2pl_source_reopen(src, NULL, err, sizeof(err));
+		if (rc == 0)
+			rc = p2pl_source_run(src, collect, &c, NULL, err,
+			    sizeof(err));
+	}
+	p2pl_source_free(src);
+	ok(rc == 0 && c.n > 0, "reopen: three runs of the file (%zu chunks)%s%s",
+	    c.n, err[0] ? ": " : "", err);
+	for (i = 0; i < c.n; i++)
+		nstart += (c.flags[i] & P2PL_CHUNK_START) != 0;
+	ok(rc == 0 && nstart == 3 && (c.flags[starts[1]] & P2PL_CHUNK_START) &&
+	    (c.flags[starts[2]] & (P2PL_CHUNK_START | P2PL_CHUNK_JOIN)) ==
+	    (P2PL_CHUNK_START | P2PL_CHUNK_JOIN),
+	    "reopen: each opening's first chunk, and only it, is START (%zu)",
+	    nstart);
+	if ((f = fopen(out, "wb")) != NULL) {
+		for (i = 0; i < c.n; i++)
+			fwrite(c.data[i], 1, c.len[i], f);
+		fclose(f);
+	}
+	ok(decodes_from(&c, 1), "reopen: the whole output decodes");
+	ok(dts_monotonic(out), "reopen: dts never goes back in any stream");
+	chunks_free(&c);
+
+	src = p2pl_source_new(path("vp9.webm"), &cfg, err, sizeof(err));
+	rc = src ? p2pl_source_reopen(src, NULL, err, sizeof(err)) : 0;
+	ok(rc == P2PL_SOURCE_REFUSED && strstr(err, "vp9") != NULL,
+	    "reopen: a codec MPEG-TS cannot carry is REFUSED: %s", err);
+	p2pl_source_free(src);
+}
+
 static void
 make_garbage(const char *file)
 {
@@ -436,6 +499,9 @@ main(void)
 	    path("av.mp4")) != 0 ||
 	    sh("%s -f lavfi -i sine -t 4 -c:a aac -f mpegts %s", ff,
 	    path("a.ts")) != 0 ||
+	    sh("%s %s -c:v libx265 -preset ultrafast -x265-params "
+	    "keyint=25:log-level=error -c:a aac -f mp4 %s", ff, lavfi,
+	    path("hevc.mp4")) != 0 ||
 	    sh("%s -f lavfi -i testsrc2 -t 1 -c:v libvpx-vp9 -f webm %s", ff,
 	    path("vp9.webm")) != 0 ||
 	    sh(": > %s", path("empty.ts")) != 0 || make_once(ff) != 0) {
@@ -449,6 +515,9 @@ main(void)
 	test_stream(path("av.mp4"), "h264+aac mp4", "h264 320x240, aac");
 	test_stream(path("once.ts"), "h264 ts, sps once", "h264 320x240");
 	test_stream(path("a.ts"), "aac ts", "aac 44100 Hz");
+	test_stream(path("hevc.mp4"), "hevc+aac mp4", "hevc 320x240, aac");
+	test_reopen(path("av.ts"));
+	test_reopen(path("a.ts"));
 	test_stdin(path("av.ts"));
 	test_quiet(path("av.ts"), 0, "stop from another thread ends a blocked run");
 	test_quiet(path("av.ts"), 1, "a quiet input times out");
