@@ -119,7 +119,8 @@ seed_index(const struct p2pl_net *net, const struct p2pl_addr *a)
 static void
 conn_free(struct conn *c)
 {
-	bufferevent_free(c->bev);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
 	if (c->plain != NULL)
 		evbuffer_free(c->plain);
 	if (c->pending != NULL)
@@ -322,15 +323,8 @@ conn_new(struct p2pl_net *net, struct bufferevent *bev, int outgoing,
 	    P2PL_SEC_PKLEN) == -1) ||
 	    (c->peer = p2pl_node_peer_new(net->node, c, outgoing, a,
 	    p2pl_wall_us())) == NULL) {
-		c->bev = NULL;
-		if (c->plain != NULL)
-			evbuffer_free(c->plain);
-		if (c->pending != NULL)
-			evbuffer_free(c->pending);
-		if (c->seal_ev != NULL)
-			event_free(c->seal_ev);
-		p2pl_sec_wipe(&c->sec);
-		free(c);
+		c->bev = NULL;	/* the caller's still */
+		conn_free(c);
 		return NULL;
 	}
 	if (net->down != NULL)

@@ -29,18 +29,6 @@ ws(struct rd *r)
 		r->s++;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A JSON string into out (cut to P2PL_SL_STR - 1 bytes). */
 static int
 string(struct rd *r, char *out)
@@ -75,9 +63,9 @@ string(struct rd *r, char *out)
 				if (r->end - r->s < 4)
 					return bad(r, "short \\u escape");
 				for (h = 0, i = 0; i < 4; i++) {
-					if (hexval(r->s[i]) < 0)
+					if (p2pl_hexval(r->s[i]) < 0)
 						return bad(r, "bad \\u escape");
-					h = h << 4 | hexval(r->s[i]);
+					h = h << 4 | p2pl_hexval(r->s[i]);
 				}
 				r->s += 4;
 				c = h >= 0x20 && h < 0x7f ? h : '?';

@@ -4,18 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode n bytes of in into out (NUL-terminated); refuses controls. */
 static int
 pct_decode(const char *in, size_t n, char *out, size_t outlen)
@@ -29,8 +17,8 @@ pct_decode(const char *in, size_t n, char *out, size_t outlen)
 		if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
+			hi = p2pl_hexval(in[i + 1]);
+			lo = p2pl_hexval(in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);

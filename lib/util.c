@@ -224,3 +224,15 @@ p2pl_addr_format(const struct p2pl_addr *a, char *out, size_t outlen)
 		snprintf(out, outlen, "%s:%u", a->host, a->port);
 	return out;
 }
+
+int
+p2pl_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

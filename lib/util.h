@@ -59,6 +59,8 @@ static inline uint64_t p2pl_get64(const uint8_t *p)
  * either case and returns the number of bytes written, or -1 on a bad
  * character, bad length or short buffer.
  */
+/* The value of a hexadecimal digit, or -1. */
+int p2pl_hexval(char c);
 size_t p2pl_base32_encode(const uint8_t *in, size_t n, char *out, size_t outlen);
 int p2pl_base32_decode(const char *in, size_t n, uint8_t *out, size_t outlen);
 
