@@ -40,6 +40,15 @@ struct p2pl_node_cb {
 	/* The node gave up on conn (why says so); the callee must call
 	 * p2pl_node_peer_del() before returning. */
 	void (*drop)(void *arg, void *conn, const char *why);
+	/*
+	 * Optional (NULL: p2pl_piece_verify() with the stream key).  Verify
+	 * a PIECE body and return a piece holding one reference for the
+	 * node, or NULL with err set.  For the simulator, which checks a
+	 * piece against the one copy it verified and shares that copy among
+	 * all its nodes; a network program leaves it NULL.
+	 */
+	struct p2pl_piece *(*verify)(void *arg, const uint8_t *body,
+	    size_t len, char *err, size_t errlen);
 };
 
 struct p2pl_node_cfg {

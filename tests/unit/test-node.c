@@ -79,7 +79,8 @@ node(int role, struct side *s, uint64_t latency, const char *rate)
 {
 	struct p2pl_node_cfg cfg = { .role = role, .play = s != NULL,
 	    .latency = latency };
-	struct p2pl_node_cb cb = { s, cb_send, cb_backlog, cb_deliver, cb_drop };
+	struct p2pl_node_cb cb = { s, cb_send, cb_backlog, cb_deliver, cb_drop,
+	    NULL };
 
 	memcpy(cfg.key, key.pk, 32);
 	if (rate != NULL)
