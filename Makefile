@@ -56,6 +56,18 @@ $(BUILD)/tools/p2pl-sim: tests/bench/sim.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
+# the same, with the core's queues sized for the window only (P2PL_RING,
+# QLEN), so 100,000 nodes fit in memory; the sources are the same
+SMALL_FLAGS = -DP2PL_RING=256
+SMALL_OBJ   = $(LIB_SRC:lib/%.c=$(BUILD)/small/%.o)
+$(BUILD)/small/%.o: lib/%.c lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SMALL_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/p2pl-sim-small: tests/bench/sim.c $(SMALL_OBJ) lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SMALL_FLAGS) $(PKG_CFLAGS) -o $@ $< $(SMALL_OBJ) $(LDFLAGS) $(LDLIBS)
+
 # libFuzzer targets: clang with the fuzzer, address and undefined sanitizers;
 # the library is compiled once for all of them.
 FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined

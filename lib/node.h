@@ -19,7 +19,14 @@
 #include "util.h"
 #include "wire.h"
 
-#define P2PL_RING 1024			/* pieces the window can hold */
+/*
+ * Pieces the window can hold.  A build may set it smaller (the simulator's
+ * compact build does, to fit 100,000 nodes in memory): nothing changes
+ * while the window's pieces fit in it.
+ */
+#ifndef P2PL_RING
+#define P2PL_RING 1024
+#endif
 #define P2PL_BACKLOG_MAX (96 * 1024)	/* bytes queued per connection */
 
 struct p2pl_node;
