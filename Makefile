@@ -24,7 +24,8 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall
+.PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall \
+	bench bench-quick
 .SECONDARY:
 
 all: $(BINS) $(UNITS) $(TOOLS)
@@ -93,6 +94,16 @@ check: deps
 	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    LDFLAGS='-fsanitize=address,undefined' all
 	@sh tests/run.sh
+
+# benchmarks: real swarms on loopback and the simulator; figures, not tests
+# (see README.md, "Benchmark"); results in $(BUILD)/bench/
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/p2pl-sim-small
+	@sh tests/bench/run.sh
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run.sh quick
 
 demo: deps
 	@$(MAKE) --no-print-directory all
