@@ -16,6 +16,8 @@ for f in glob.glob(os.path.join(d, "*.json")):
         r = json.load(open(f))
     except ValueError:
         continue
+    if "viewers" not in r and "peers" not in r:
+        continue
     r["name"] = os.path.basename(f)[:-5]
     rows.append(r)
 
