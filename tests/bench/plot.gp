@@ -3,7 +3,7 @@
 if (!exists("dir")) dir = 'build/bench'
 set terminal svg size 1000,540 dynamic font "sans,12"
 set output dir.'/bench.svg'
-set multiplot layout 1,2 title "p2pl: ~1 Mbit/s stream, viewers -u 1.5x, publisher -u 2x"
+set multiplot layout 1,2 title "p2pl: a 1.1 Mbit/s stream (sim: 1 Mbit/s), viewers -u 1.5x, publisher -u 2x"
 set logscale x
 set xrange [5:200000]
 set xlabel "viewers"
