@@ -66,7 +66,8 @@ for r in rows:
         cost = "%d s, publisher %.1f%% / %.0f MiB" % (
             r["seconds"], r["publisher_cpu_pct"], r["publisher_rss_mib"])
         cpu = "%s / %s" % (f2(r["viewer_cpu_pct_median"]), r["viewer_rss_mib_median"])
-        started = "" if r["started"] == n else " (%d started)" % r["started"]
+        started = "" if r["started"] == r["runs"] else " (%d of %d runs started)" % (
+            r["started"], r["runs"])
         if not r["baseline"]:
             dat["real"].append((n, r["delay_p50_median_viewer"],
                                 r["delay_p99_median_viewer"],
