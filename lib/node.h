@@ -21,8 +21,9 @@
 
 /*
  * Pieces the window can hold.  A build may set it smaller (the simulator's
- * compact build does, to fit 100,000 nodes in memory): nothing changes
- * while the window's pieces fit in it.
+ * compact build does, to fit 100,000 nodes in memory).  Beware: although
+ * the window holds far fewer pieces, the simulator shows the same seed
+ * diverging once sequence numbers pass P2PL_RING (see README.md).
  */
 #ifndef P2PL_RING
 #define P2PL_RING 1024
