@@ -59,6 +59,8 @@ for r in rows:
     if r.get("kind") == "real":
         n = r["viewers"]
         what = "real, baseline (-u 0)" if r["baseline"] else "real, -u %s" % r["cap"]
+        if r["name"].endswith("-run1"):
+            what += ", an earlier run"
         p99 = "%s (worst viewer %s)" % (f3(r["delay_p99_median_viewer"]),
                                          f3(r["delay_p99_worst_viewer"]))
         p50 = f3(r["delay_p50_median_viewer"])
