@@ -23,13 +23,13 @@ BINS     = $(CMDS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
-TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%) $(BUILD)/tools/p2pl-sim
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps check check-asan demo fuzz fuzz-build clean install uninstall \
-    version
+    version bench bench-quick
 .SECONDARY:
 
 all: $(BINS) $(UNITS) $(TOOLS)
@@ -61,6 +61,23 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
+# the swarm simulator: the protocol core on a simulated network
+$(BUILD)/tools/p2pl-sim: tests/bench/sim.c $(BUILD)/libp2pl.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+
+# the same, with the core's queues sized for the window only (P2PL_RING,
+# QLEN), so 100,000 nodes fit in memory; the sources are the same
+SMALL_FLAGS = -DP2PL_RING=256
+SMALL_OBJ   = $(LIB_SRC:lib/%.c=$(BUILD)/small/%.o)
+$(BUILD)/small/%.o: lib/%.c lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SMALL_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/p2pl-sim-small: tests/bench/sim.c $(SMALL_OBJ) lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SMALL_FLAGS) $(PKG_CFLAGS) -o $@ $< $(SMALL_OBJ) $(LDFLAGS) $(LDLIBS)
+
 # libFuzzer targets: clang with the fuzzer, address and undefined sanitizers;
 # the library is compiled once for all of them.
 FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined \
@@ -87,6 +104,16 @@ check: deps
 	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    LDFLAGS='-fsanitize=address,undefined' all
 	@sh tests/run.sh
+
+# benchmarks: real swarms on loopback and the simulator; figures, not tests
+# (see README.md, "Benchmark"); results in $(BUILD)/bench/
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/p2pl-sim-small
+	@sh tests/bench/run.sh
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run.sh quick
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -7,7 +7,7 @@ pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libsodium-dev libevent-dev libavformat-dev libavcodec-dev libavutil-dev
 libcurl4-openssl-dev libncurses-dev
 ffmpeg mpv opentracker tmux mandoc procps time iproute2 curl python3 bc
-man-db zsh librtsp-server-perl"
+man-db zsh librtsp-server-perl gnuplot-nox"
 
 missing=
 for p in $pkgs; do

@@ -8,7 +8,9 @@
 
 #include "node.h"
 
+#ifndef QLEN
 #define QLEN 256		/* pieces queued per peer, each queue */
+#endif
 #define CAND_MAX 256		/* candidate addresses kept */
 #define PEX_MAX 32		/* addresses per PEX message */
 

@@ -367,7 +367,11 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		p->st.dups++;
 		return 0;
 	}
-	pc = p2pl_piece_verify(n->cfg.key, body, len, p->err, sizeof(p->err));
+	if (n->cb.verify != NULL)
+		pc = n->cb.verify(n->cb.arg, body, len, p->err, sizeof(p->err));
+	else
+		pc = p2pl_piece_verify(n->cfg.key, body, len, p->err,
+		    sizeof(p->err));
 	if (pc == NULL) {
 		n->st.bad++;
 		return -1;

@@ -19,7 +19,15 @@
 #include "util.h"
 #include "wire.h"
 
-#define P2PL_RING 1024			/* pieces the window can hold */
+/*
+ * Pieces the window can hold.  A build may set it smaller (the simulator's
+ * compact build does, to fit 100,000 nodes in memory).  Beware: although
+ * the window holds far fewer pieces, the simulator shows the same seed
+ * diverging once sequence numbers pass P2PL_RING (see README.md).
+ */
+#ifndef P2PL_RING
+#define P2PL_RING 1024
+#endif
 #define P2PL_BACKLOG_MAX (96 * 1024)	/* bytes queued per connection */
 
 struct p2pl_node;
@@ -40,6 +48,15 @@ struct p2pl_node_cb {
 	/* The node gave up on conn (why says so); the callee must call
 	 * p2pl_node_peer_del() before returning. */
 	void (*drop)(void *arg, void *conn, const char *why);
+	/*
+	 * Optional (NULL: p2pl_piece_verify() with the stream key).  Verify
+	 * a PIECE body and return a piece holding one reference for the
+	 * node, or NULL with err set.  For the simulator, which checks a
+	 * piece against the one copy it verified and shares that copy among
+	 * all its nodes; a network program leaves it NULL.
+	 */
+	struct p2pl_piece *(*verify)(void *arg, const uint8_t *body,
+	    size_t len, char *err, size_t errlen);
 };
 
 struct p2pl_node_cfg {

@@ -153,7 +153,11 @@ p2pl__sched_got(struct p2pl_node *n, uint64_t seq)
 		return;
 	if (w->asked && w->from != NULL)
 		w->from->reqs--;
+	/* all of it: a slot reused P2PL_RING pieces later must not count
+	 * this request off its holder again */
 	w->seq = 0;
+	w->asked = 0;
+	w->from = NULL;
 }
 
 void

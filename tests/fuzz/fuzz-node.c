@@ -241,6 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cb.backlog = cb_backlog;
 	cb.deliver = cb_deliver;
 	cb.drop = cb_drop;
+	cb.verify = NULL;
 	if ((hs.node = p2pl_node_new(&cfg, &cb)) == NULL)
 		abort();
 	hs.peer = p2pl_node_peer_new(hs.node, &hs, (ctl >> 1) & 1, NULL, T0 + 1000000);

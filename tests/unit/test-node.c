@@ -3,6 +3,7 @@
  * viewer nodes joined by in-memory links, driven by a fake clock.
  */
 #include "node.h"
+#include "node-int.h"
 #include "tap.h"
 
 #include <sodium.h>
@@ -79,7 +80,8 @@ node(int role, struct side *s, uint64_t latency, const char *rate)
 {
 	struct p2pl_node_cfg cfg = { .role = role, .play = s != NULL,
 	    .latency = latency };
-	struct p2pl_node_cb cb = { s, cb_send, cb_backlog, cb_deliver, cb_drop };
+	struct p2pl_node_cb cb = { s, cb_send, cb_backlog, cb_deliver, cb_drop,
+	    NULL };
 
 	memcpy(cfg.key, key.pk, 32);
 	if (rate != NULL)
@@ -245,6 +247,48 @@ test_gap_and_restart(void)
 	p2pl_node_free(pub);
 }
 
+/*
+ * A request answered is forgotten whole: when the same want slot serves a
+ * piece P2PL_RING later, the holder's count of our requests is not taken
+ * down a second time (it went negative, and the scheduler then sent every
+ * request to that holder, past REQ_PER_PEER).
+ */
+static void
+test_request_count(void)
+{
+	struct side v = { 0 };
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	struct p2pl_node *vw = node(P2PL_ROLE_VIEWER, &v, 1000000, NULL);
+	static struct link ab, ba;
+	struct p2pl_node_stats st;
+	uint64_t now = T0;
+
+	connect_nodes(vw, pub, &ab, &ba, now);
+	pump_all(&ab, &ba, now);
+	ba.drop_seq_set = 1;
+	ba.drop_seq = 2;
+	for (uint64_t s = 1; s <= 3; s++) {
+		now += 40000;
+		p2pl_node_publish(pub, mk(s, now, s == 1 ? P2PL_PIECE_JOIN : 0,
+		    500), now);
+		pump_all(&ab, &ba, now);
+	}
+	now += 60000;
+	p2pl_node_tick(vw, now);
+	p2pl_node_stats(vw, &st);
+	/* ba.peer is the viewer's side of its link to the publisher */
+	ok(st.requests == 1 && ba.peer->reqs == 1,
+	    "the lost piece is asked for (%d outstanding)", ba.peer->reqs);
+	p2pl__sched_got(vw, 2);		/* as when piece 2 arrives */
+	ok(ba.peer->reqs == 0, "its arrival settles the request (%d)",
+	    ba.peer->reqs);
+	p2pl__sched_heard(vw, 2 + P2PL_RING, now);
+	ok(ba.peer->reqs == 0, "a piece a ring later leaves the count at 0 (%d)",
+	    ba.peer->reqs);
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
 static void
 test_handshake(void)
 {
@@ -320,6 +364,7 @@ main(void)
 	crypto_sign_seed_keypair(key.pk, key.sk, seed);
 	test_live();
 	test_gap_and_restart();
+	test_request_count();
 	test_handshake();
 	test_rate();
 	return tap_done();

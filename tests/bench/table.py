@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""table.py DIR - the benchmark table from DIR/*.json (real.sh and p2pl-sim
+results), printed as Markdown, and DIR/{real,simlo,simnet,simpex}.dat for plot.gp.
+Delay for a real run is each viewer's own p50/p99 over its run (the median
+viewer's, and the worst viewer's p99); for a simulated run it is over every
+piece played at every viewer."""
+import glob
+import json
+import os
+import sys
+
+d = sys.argv[1]
+rows = []
+for f in glob.glob(os.path.join(d, "*.json")):
+    try:
+        r = json.load(open(f))
+    except ValueError:
+        continue
+    if "viewers" not in r and "peers" not in r:
+        continue
+    r["name"] = os.path.basename(f)[:-5]
+    rows.append(r)
+
+
+def series(r):
+    """real, or the simulator's model: loopback (with a tracker or with the
+    publisher's peer exchange only), or 10-100 ms links"""
+    if r.get("kind") == "real":
+        return "real"
+    if r["latency_ms"][1] > 1:
+        return "simnet"
+    return "simlo" if r["tracker"] else "simpex"
+
+
+ORDER = {"real": 0, "simpex": 1, "simlo": 2, "simnet": 3}
+
+
+def key(r):
+    if r.get("kind") == "real":
+        return (0, r.get("baseline", False), r["viewers"], 0)
+    return (ORDER[series(r)], False, r["peers"], r["seed"])
+
+
+def f3(v):
+    return "–" if v is None else "%.3f" % v
+
+
+def f2(v):
+    return "–" if v is None else "%.2f" % v
+
+
+rows.sort(key=key)
+print("| run | N | delay p50 s | delay p99 s | continuity | startup p50/p99 s"
+      " | publisher ÷ stream | viewer upload ÷ received p10/median/p90"
+      " | viewer CPU % / RSS MiB (median) | run cost |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+dat = {"real": [], "simlo": [], "simnet": [], "simpex": []}
+for r in rows:
+    if r.get("kind") == "real":
+        n = r["viewers"]
+        what = "real, baseline (-u 0)" if r["baseline"] else "real, -u %s" % r["cap"]
+        if r["name"].endswith("-run1"):
+            what += ", an earlier run"
+        p99 = "%s (worst viewer %s)" % (f3(r["delay_p99_median_viewer"]),
+                                         f3(r["delay_p99_worst_viewer"]))
+        p50 = f3(r["delay_p50_median_viewer"])
+        pub = "%s (/proc %s)" % (f2(r["publisher_ratio"]), f2(r["publisher_ratio_proc"]))
+        cost = "%d s, publisher %.1f%% / %.0f MiB" % (
+            r["seconds"], r["publisher_cpu_pct"], r["publisher_rss_mib"])
+        cpu = "%s / %s" % (f2(r["viewer_cpu_pct_median"]), r["viewer_rss_mib_median"])
+        started = "" if r["started"] == r["runs"] else " (%d of %d runs started)" % (
+            r["started"], r["runs"])
+        if not r["baseline"]:
+            dat["real"].append((n, r["delay_p50_median_viewer"],
+                                r["delay_p99_median_viewer"],
+                                r["delay_p99_worst_viewer"], r["publisher_ratio"]))
+    else:
+        n = r["peers"]
+        kind = series(r)
+        lo = kind != "simnet"
+        what = "sim, %s, -u %.1f%s%s" % (
+            "loopback model" if lo else "%d–%d ms, %d Mbit/s links" % (
+                r["latency_ms"][0], r["latency_ms"][1], r["link_bps"] / 1e6),
+            r["viewer_up"], "" if lo else ", 30% at 0.5",
+            ", no tracker, seed %d" % r["seed"] if kind == "simpex" else
+            ", tracker %d" % r["tracker"])
+        p50, p99 = f3(r["delay_p50"]), f3(r["delay_p99"])
+        pub = f2(r["publisher_ratio"])
+        cost = "%.0f s simulated in %.0f s, %.0f MiB" % (
+            r["seconds"], r["wall_s"], r["rss_mib"])
+        cpu = "–"
+        started = "" if r["started"] == n else " (%d started)" % r["started"]
+        dat[kind].append(
+            (n, r["delay_p50"], r["delay_p99"], r["delay_p99"], r["publisher_ratio"]))
+    up = "%s / %s / %s" % (f2(r["upload_p10"]), f2(r["upload_median"]), f2(r["upload_p90"]))
+    su = "%s / %s" % (f2(r["startup_p50"]), f2(r["startup_p99"]))
+    print("| %s | %d%s | %s | %s | %.2f%% | %s | %s | %s | %s | %s |" % (
+        what, n, started, p50, p99, 100 * r["continuity"], su, pub, up, cpu, cost))
+for k, v in dat.items():
+    with open(os.path.join(d, k + ".dat"), "w") as fh:
+        fh.write("# N delay_p50 delay_p99 delay_p99_worst publisher_ratio\n")
+        for t in sorted(v):
+            fh.write(" ".join("NaN" if x is None else str(x) for x in t) + "\n")
