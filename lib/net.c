@@ -294,6 +294,12 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		evutil_inet_ntop(AF_INET, &s4->sin_addr, a.host, sizeof(a.host));
 		a.port = ntohs(s4->sin_port);
 	}
+	if (p2pl_node_banned(net->node, a.host, p2pl_wall_us())) {
+		evutil_closesocket(fd);	/* it misbehaved: not again yet */
+		logf_(net, P2PL_LOG_DEBUG, "%s:%u: banned, refused", a.host,
+		    a.port);
+		return;
+	}
 	bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		evutil_closesocket(fd);

@@ -159,6 +159,9 @@ p2pl__sched_got(struct p2pl_node *n, uint64_t seq)
 void
 p2pl__sched_request(struct p2pl_peer *p, uint64_t seq, uint64_t now)
 {
+	/* asking again for what it was sent: a flood, not a repair */
+	if (p->qseq[seq % P2PL_RING] == seq + 1 && p2pl__peer_has(p, seq))
+		p2pl__strike(p, 1, "requests pieces over and over", now);
 	if (p2pl__ring_get(p->node, seq) != NULL)
 		q_push(&p->rq, seq, now);	/* a flood overflows: dropped */
 	p->qseq[seq % P2PL_RING] = seq + 1;
@@ -249,8 +252,11 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 		}
 		if (w->asked) {
 			failed = w->from;
-			if (failed != NULL)
+			if (failed != NULL) {
 				failed->reqs--;
+				p2pl__strike(failed, 1,
+				    "claims pieces it does not serve", now);
+			}
 			w->asked = 0;
 			w->from = NULL;
 		}
