@@ -416,6 +416,8 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	p2pl__sched_got(n, seq);
 	if (p2pl__ring_get(n, seq) == pc)
 		p2pl__sched_new_piece(n, pc, p, now);
+	else	/* older than the window: verified for nothing */
+		p2pl__strike(p, 4, "sends stale pieces", now);
 	p2pl_piece_unref(pc);
 	play(n, now);
 	p2pl_node_flush(n, now);
