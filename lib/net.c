@@ -556,8 +556,10 @@ node_deliver(void *arg, struct p2pl_piece *p)
 static void
 node_drop(void *arg, void *conn, const char *why)
 {
+	struct conn *c = conn;
+
 	(void)arg;
-	conn_close(conn, why, 0);
+	conn_close(c, why, c->peer != NULL && p2pl_peer_banned(c->peer));
 }
 
 static void

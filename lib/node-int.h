@@ -50,6 +50,7 @@ struct p2pl_peer {
 	uint64_t newest;	/* seq + 1 of the newest piece known held */
 	uint64_t mark_in, mark_out;	/* bytes at the last rate update */
 	int strikes;		/* misbehaviour points, halved every ping */
+	int banned;		/* dropped for misbehaving */
 	uint64_t partial;	/* since when a message is half received */
 	struct p2pl_peer_stats st;
 	char err[P2PL_ERRLEN];

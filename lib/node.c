@@ -647,7 +647,7 @@ p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 
 	if (n->far != 0 && now > n->far_asked + FAR_TIMEOUT) {
 		if (n->far_from != NULL)
-			p2pl__strike(n->far_from, STRIKE_MAX / 8,
+			p2pl__strike(n->far_from, STRIKE_MAX / 2,
 			    "claims pieces it does not serve", now);
 		n->far = 0;
 	}
@@ -746,6 +746,12 @@ const char *
 p2pl_peer_error(const struct p2pl_peer *p)
 {
 	return p->err[0] ? p->err : "protocol error";
+}
+
+int
+p2pl_peer_banned(const struct p2pl_peer *p)
+{
+	return p->banned;
 }
 
 int

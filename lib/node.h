@@ -97,6 +97,8 @@ void p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p);
 long p2pl_peer_input(struct p2pl_peer *p, const uint8_t *buf, size_t n,
     uint64_t now);
 const char *p2pl_peer_error(const struct p2pl_peer *p);
+/* True when the peer was banned for misbehaving (see p2pl(7)). */
+int p2pl_peer_banned(const struct p2pl_peer *p);
 /* True when that error was no fault of the peer's (a duplicate link). */
 int p2pl_peer_benign(const struct p2pl_peer *p);
 /* The peer's HELLO, or NULL before the handshake. */

@@ -93,6 +93,7 @@ p2pl__ban(struct p2pl_peer *p, int wide, uint64_t now)
 	}
 	b->until = now + BAN_TIME;
 	n->st.banned++;
+	p->banned = 1;
 }
 
 int

@@ -129,6 +129,10 @@ p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now)
 
 	if (n->have_any && seq + P2PL_RING <= n->head)
 		return;
+	/* before our first piece, a claim far below an earlier one shows
+	 * that one false (it came first, so nothing held it back) */
+	if (!n->have_any && n->known > seq + HAVE_AHEAD)
+		n->known = seq;
 	if (n->first_heard == 0 || seq + 1 < n->first_heard)
 		n->first_heard = seq + 1;
 	if (seq > n->known) {
