@@ -20,12 +20,15 @@
  *   slow      HAVE for every piece; serves what is asked a byte at a time
  *   reqflood  REQUEST for every recent piece, over and over
  *   pex       PEX floods: non-peers, the neighbour's own address, thousands
- *   idle      COUNT connections to the -c peers, opened and left silent
+ *   idle      COUNT connections to the -c peers, opened and left silent,
+ *             from 64 source addresses: SRC and the 63 that follow it;
+ *             each one the peer closes is opened again
  *
  * Payloads of forged pieces are written to DIR (forged.N) so a test can
  * check that none reaches a viewer's stdout.  A neighbour that closes the
  * connection is redialled every second at the port its HELLO gave, to see
- * whether it lets the attacker back in.  After SECS (default 30) or on
+ * whether it lets the attacker back in.  In idle mode it prints "opened N"
+ * once it has opened its connections.  After SECS (default 30) or on
  * SIGTERM it prints one line of counts and exits 0:
  *
  *   attacker MODE: conns N attacks N dropped N readmitted N refused N
@@ -460,22 +463,28 @@ redial(uint64_t now)
 static void
 dial_idle(char **targets, int ntargets, int count)
 {
+	static int i;
 	struct rlimit rl;
-	char host[64];
+	char host[64], from[64];
 	const char *colon;
-	int fd, i, port;
+	unsigned a, b, c, d;
+	int fd, port;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	for (i = 0; i < count && ntargets > 0 && !done; i++) {
+	for (count += i; i < count && ntargets > 0 && !done; i++) {
 		const char *t = targets[i % ntargets];
 
 		colon = strrchr(t, ':');
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - t), t);
 		port = atoi(colon + 1);
-		if ((fd = peerio_connect(src, host, port, uri.key)) == -1) {
+		if (sscanf(src, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
+			errx(2, "%s: not an IPv4 address", src);
+		snprintf(from, sizeof(from), "%u.%u.%u.%u", a, b, c,
+		    (d + (unsigned)i % 64) % 256);
+		if ((fd = peerio_connect(from, host, port, uri.key)) == -1) {
 			warn("connect %s (%d open)", t, nconns);
 			break;
 		}
@@ -535,8 +544,11 @@ main(int argc, char *argv[])
 		err(1, "listen on %s", src);
 	printf("listening %d\n", myport);
 	fflush(stdout);
-	if (mode == IDLE)
+	if (mode == IDLE) {
 		dial_idle(targets, ntargets, count);
+		printf("opened %ld\n", n_conns);
+		fflush(stdout);
+	}
 	else {
 		if (uri.npeers > 0 && (fd = peerio_connect(src, uri.peers[0].host,
 		    uri.peers[0].port, uri.key)) != -1)
@@ -567,6 +579,8 @@ main(int argc, char *argv[])
 		for (i = n - 1; i >= 0; i--)
 			if (pfd[i + 1].revents != 0 && conn_read(conns[i]) == -1)
 				conn_del(i);
+		if (mode == IDLE && nconns < n)	/* keep the flood up */
+			dial_idle(targets, ntargets, n - nconns);
 		now = p2pl_wall_us();
 		for (i = 0; i < nconns; i++)
 			trickle(conns[i]);
