@@ -17,6 +17,7 @@
 #define EXIT_USAGE 2
 #define EXIT_TIMEOUT 3
 #define OUT_CAP (2 * 1024 * 1024)
+#define OUT_LAG 2000000		/* µs, beyond the latency */
 
 struct fetch {
 	struct event_base *base;
@@ -150,6 +151,9 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	if (f->base == NULL)
 		return 1;
 	f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP, on_out_error, f);
+	/* a paused player resumes at most this far behind live */
+	if (f->out != NULL)
+		p2pl_out_set_lag(f->out, cfg->latency + OUT_LAG);
 	if (listen != NULL && p2pl_addr_parse(listen, "", 1, &la, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pl-fetch: -l: %s\n", err);

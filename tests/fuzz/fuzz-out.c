@@ -6,8 +6,9 @@
  *
  *   u8 flags | u8 sequence step | u16 length (big-endian) | payload
  *
- * written to a pipe that is drained after each input, with a small cap so
- * the full-buffer path is taken too.  Checks that the bytes written are
+ * written to a pipe drained only after each input (so a wait builds up),
+ * with a small cap so the full-buffer path is taken too; with bit 0x40 of
+ * the first byte a lag of 3 (stamps are sequence numbers) trims waits.  Checks that the bytes written are
  * never more than the payloads given.
  */
 #include "out.h"
@@ -30,6 +31,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((base = event_base_new()) == NULL || pipe(fds) == -1)
 		abort();
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	fcntl(fds[1], F_SETPIPE_SZ, 4096);	/* a wait builds up soon */
 	fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	return 0;
 }
@@ -52,7 +54,7 @@ piece(uint64_t seq, unsigned flags, const uint8_t *data, size_t len)
 		abort();
 	p->refs = 1;
 	p->seq = seq;
-	p->stamp = p2pl_wall_us();
+	p->stamp = seq;
 	p->flags = flags & P2PL_PIECE_FLAGS;
 	p->len = (uint32_t)len;
 	p->msglen = msglen;
@@ -74,6 +76,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (o == NULL)
 		abort();
 	p2pl_out_set_frames(o, frames);
+	/* the second bit: a lag, so waits are trimmed (stamps are steps) */
+	if (size > 0 && (data[0] & 0x40))
+		p2pl_out_set_lag(o, 3);
 	while (size >= 4) {
 		len = (size_t)data[2] << 8 | data[3];
 		if (len > size - 4)
@@ -84,8 +89,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p2pl_out_piece(o, p);
 		p2pl_piece_unref(p);
 		event_base_loop(base, EVLOOP_NONBLOCK);
-		while ((r = read(fds[0], sink, sizeof(sink))) > 0)
-			;
 		data += 4 + len;
 		size -= 4 + len;
 	}
