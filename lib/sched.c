@@ -200,7 +200,9 @@ p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now)
 }
 
 /* The neighbour to ask for seq: holds it, not the one that failed us,
- * viewers before the publisher, the least asked first. */
+ * viewers before the publisher, the least asked first; each misbehaviour
+ * point weighs as much as a full queue of requests, so a peer that left
+ * one unanswered is asked only when no one else can help. */
 static struct p2pl_peer *
 holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 {
@@ -213,7 +215,7 @@ holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 		    !p2pl__peer_has(p, seq))
 			continue;
 		score = p->reqs + (p->hello.role == P2PL_ROLE_PUBLISHER ?
-		    REQ_PER_PEER : 0);
+		    REQ_PER_PEER : 0) + p->strikes * REQ_PER_PEER;
 		if (best != NULL && score > bscore)
 			continue;
 		if (best == NULL || score < bscore)
