@@ -112,6 +112,8 @@ on_term(int sig)
 static int
 sendmsg_(struct conn *c, const uint8_t *b, size_t n)
 {
+	if (c->trickle != NULL)
+		return -1;	/* nothing may cut into the trickled message */
 	return peerio_send(c->fd, b, n);
 }
 
@@ -420,7 +422,7 @@ trickle(struct conn *c)
 {
 	if (c->trickle == NULL)
 		return;
-	sendmsg_(c, c->trickle->msg + c->trickled, 1);
+	peerio_send(c->fd, c->trickle->msg + c->trickled, 1);
 	if (++c->trickled == c->trickle->msglen) {
 		p2pl_piece_unref(c->trickle);
 		c->trickle = NULL;
