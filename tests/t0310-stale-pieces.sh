@@ -39,6 +39,8 @@ for m in replay old; do
 	    fail "$m: dropped by fewer than $nv viewers: $(cat "$T/$m.att")"
 	[ "$(att_count $m readmitted)" -eq 0 ] ||
 	    fail "$m: let back in: $(cat "$T/$m.att")"
+	[ "$(att_count $m refused)" -ge 1 ] ||
+	    fail "$m: never tried again: $(cat "$T/$m.att")"
 done
 for v in $(seq 1 $nv); do
 	decodes "$T/v$v.out"

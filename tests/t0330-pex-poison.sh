@@ -36,6 +36,8 @@ note "$(tail -n 1 "$T/pex.att") (attacks: addresses sent)"
     fail "dropped by fewer than $nv viewers: $(cat "$T/pex.att")"
 [ "$(att_count pex readmitted)" -eq 0 ] ||
     fail "let back in: $(cat "$T/pex.att")"
+[ "$(att_count pex refused)" -ge 1 ] ||
+    fail "never tried again: $(cat "$T/pex.att")"
 for v in $(seq 1 $nv); do
 	decodes "$T/v$v.out"
 	c=$(continuity "$T/v$v.stats")

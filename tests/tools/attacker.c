@@ -27,7 +27,9 @@
  * Payloads of forged pieces are written to DIR (forged.N) so a test can
  * check that none reaches a viewer's stdout.  A neighbour that closes the
  * connection is redialled every second at the port its HELLO gave, to see
- * whether it lets the attacker back in.  In idle mode it prints "opened N"
+ * whether it lets the attacker back in: on such a connection, and on one
+ * it opens again itself, the attacker behaves for 2 s; if the connection
+ * lasts that long it was readmitted, if it is closed sooner, refused.  In idle mode it prints "opened N"
  * once it has opened its connections.  After SECS (default 30) or on
  * SIGTERM it prints one line of counts and exits 0:
  *
@@ -285,8 +287,8 @@ on_piece(struct conn *c, const uint8_t *body, size_t len)
 	for (i = 0; i < nconns; i++) {
 		struct conn *d = conns[i];
 
-		if (d->up || !d->helloed)
-			continue;
+		if (d->up || !d->helloed || d->redial)
+			continue;	/* on probation it behaves */
 		if (mode <= OVERSIZE)
 			attack_piece(d, pc);
 		else if (mode == HAVEALL || mode == SLOW)
@@ -365,7 +367,7 @@ attack_tick(struct conn *c, uint64_t now)
 	uint64_t s;
 	int i;
 
-	if (c->up || !c->helloed || newest == 0)
+	if (c->up || !c->helloed || c->redial || newest == 0)
 		return;
 	switch (mode) {
 	case REPLAY:
