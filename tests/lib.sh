@@ -178,3 +178,18 @@ continuity() {
 	[ -n "$p" ] && [ "$p" -gt 0 ] || { echo 0; return; }
 	echo $((p * 10000 / (p + s)))
 }
+
+# stat_num FILE FIELD: like last_stat, for a whole number, waiting (up to
+# 5 s) while the file has no complete line with it yet
+stat_num() {
+	i=0
+	while [ $i -lt 50 ]; do
+		v=$(last_stat "$1" "$2")
+		case $v in
+		''|*[!0-9]*) sleep 0.1 ;;
+		*) echo "$v"; return 0 ;;
+		esac
+		i=$((i + 1))
+	done
+	fail "no $2 in $1"
+}

@@ -25,12 +25,12 @@ B=$VIEWER_PID
 grown() { [ "$(size_of "$T/$1.out")" -gt "$2" ]; }
 wait_for 15 grown a 100000 || fail "a got nothing: $(cat "$T/a.err")"
 wait_for 15 grown b 100000 || fail "b got nothing: $(cat "$T/b.err")"
-up0=$(last_stat "$T/a.stats" up_bytes)
-skip0=$(last_stat "$T/a.stats" skipped)
+up0=$(stat_num "$T/a.stats" up_bytes)
+skip0=$(stat_num "$T/a.stats" skipped)
 kill -STOP $READER
 sleep 10
 a_paused=$(size_of "$T/a.out")
-up1=$(last_stat "$T/a.stats" up_bytes)
+up1=$(stat_num "$T/a.stats" up_bytes)
 note "a, paused 10 s: VmHWM $(hwm $A) KiB, uploaded $((up1 - up0)) bytes meanwhile"
 [ -n "${P2PL_SANITIZED:-}" ] || [ "$(hwm $A)" -lt 65536 ] ||
     fail "a uses $(hwm $A) KiB"
@@ -39,7 +39,7 @@ b_now=$(size_of "$T/b.out")
 kill -CONT $READER
 wait_for 15 grown a $((a_paused + 300000)) || fail "a did not resume"
 wait_for 15 grown b $((b_now + 100000)) || fail "b stopped"
-skip1=$(last_stat "$T/a.stats" skipped)
+skip1=$(stat_num "$T/a.stats" skipped)
 note "a dropped $((skip1 - skip0)) pieces during the pause, delay_p50 now $(last_stat "$T/a.stats" delay_p50) s"
 [ "$skip1" -gt "$skip0" ] || fail "a replayed the pause instead of going on at live"
 stop $A
