@@ -22,7 +22,8 @@ CMDS     = p2pl-publish p2pl-fetch p2pl-relay p2pl-top
 BINS     = $(CMDS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
-TOOL_SRC = $(wildcard tests/tools/*.c)
+# test tools; peerio.c, their connection shim, is linked into each
+TOOL_SRC = $(filter-out tests/tools/peerio.c,$(wildcard tests/tools/*.c))
 TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%) $(BUILD)/tools/p2pl-sim
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -57,9 +58,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libp2pl.a lib/*.h
+$(BUILD)/tools/%: tests/tools/%.c tests/tools/peerio.c tests/tools/peerio.h \
+    $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/tools/peerio.c \
+	    $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
 
 # the swarm simulator: the protocol core on a simulated network
 $(BUILD)/tools/p2pl-sim: tests/bench/sim.c $(BUILD)/libp2pl.a lib/*.h

@@ -21,6 +21,7 @@
 #define EXIT_TIMEOUT 3
 #define EXIT_PLAYER 4
 #define OUT_CAP (2 * 1024 * 1024)
+#define OUT_LAG 2000000		/* µs, beyond the latency */
 
 struct fetch {
 	struct event_base *base;
@@ -346,6 +347,9 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	memcpy(f->secret, u->secret, sizeof(f->secret));
 	if (open_outputs(f, to_stdout) == -1)
 		goto done;
+	/* a paused player resumes at most this far behind live */
+	if (f->out != NULL)
+		p2pl_out_set_lag(f->out, cfg->latency + OUT_LAG);
 	if (frames) {
 		memcpy(h.key, u->key, P2PL_KEYLEN);
 		hlen = p2pl_wire_hello(hello, &h);

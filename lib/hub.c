@@ -9,12 +9,16 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <sys/queue.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #define HUB_STREAMS 64
-#define HUB_PENDING 1024
+#define HUB_PENDING 1024	/* connections waiting for their HELLO */
+#define HUB_PER_HOST 64		/* of them from one address */
+
 struct pending {
+	TAILQ_ENTRY(pending) entry;	/* oldest first */
 	struct p2pl_hub *hub;
 	struct bufferevent *bev;
 	struct p2pl_addr addr;
@@ -30,11 +34,13 @@ struct p2pl_hub {
 		struct p2pl_net *net;
 	} streams[HUB_STREAMS];
 	int nstreams, npending;
+	TAILQ_HEAD(, pending) pending;
 };
 
 static void
 pending_free(struct pending *p)
 {
+	TAILQ_REMOVE(&p->hub->pending, p, entry);
 	p->hub->npending--;
 	bufferevent_free(p->bev);
 	p2pl_sec_wipe(&p->sec);
@@ -78,6 +84,7 @@ pending_read(struct bufferevent *bev, void *arg)
 		pending_free(p);	/* not a stream we serve */
 		return;
 	}
+	TAILQ_REMOVE(&h->pending, p, entry);
 	evbuffer_drain(in, P2PL_SEC_PKLEN);
 	h->npending--;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -96,6 +103,39 @@ pending_event(struct bufferevent *bev, short what, void *arg)
 	pending_free(arg);	/* closed, error or no hello in time */
 }
 
+/* Some stream refuses host: a peer from it misbehaved there. */
+static int
+banned(const struct p2pl_hub *h, const char *host)
+{
+	uint64_t now = p2pl_wall_us();
+
+	for (int i = 0; i < h->nstreams; i++)
+		if (p2pl_node_banned(p2pl_net_node(h->streams[i].net), host,
+		    now))
+			return 1;
+	return 0;
+}
+
+/*
+ * Make room for a new connection from host: past HUB_PER_HOST from the
+ * same address, or HUB_PENDING in all, the oldest waiting one goes, so
+ * idle connections, however many, cannot keep an honest peer out.
+ */
+static void
+make_room(struct p2pl_hub *h, const char *host)
+{
+	struct pending *p, *first = NULL;
+	int same = 0;
+
+	TAILQ_FOREACH(p, &h->pending, entry)
+		if (strcmp(p->addr.host, host) == 0 && same++ == 0)
+			first = p;
+	if (same >= HUB_PER_HOST)
+		pending_free(first);
+	else if (h->npending >= HUB_PENDING)
+		pending_free(TAILQ_FIRST(&h->pending));
+}
+
 static void
 on_accept(struct evconnlistener *lis, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -106,13 +146,19 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	int one = 1;
 
 	(void)lis;
-	if (h->npending >= HUB_PENDING || (p = calloc(1, sizeof(*p))) == NULL) {
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	getnameinfo(sa, (socklen_t)salen, p->addr.host, sizeof(p->addr.host),
 	    NULL, 0, NI_NUMERICHOST);
+	if (banned(h, p->addr.host)) {
+		evutil_closesocket(fd);
+		free(p);
+		return;
+	}
+	make_room(h, p->addr.host);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	p->addr.port = ntohs(sa->sa_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)sa)->sin6_port :
 	    ((struct sockaddr_in *)sa)->sin_port);
@@ -126,6 +172,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	p2pl_sec_init(&p->sec, 0);
 	bufferevent_write(p->bev, p->sec.pk, P2PL_SEC_PKLEN);
 	h->npending++;
+	TAILQ_INSERT_TAIL(&h->pending, p, entry);
 	bufferevent_setcb(p->bev, pending_read, NULL, pending_event, p);
 	bufferevent_set_timeouts(p->bev, &tv, NULL);
 	bufferevent_enable(p->bev, EV_READ);
@@ -160,6 +207,7 @@ p2pl_hub_new(struct event_base *base, const struct p2pl_addr *a,
 		return NULL;
 	}
 	h->base = base;
+	TAILQ_INIT(&h->pending);
 	h->resume = evtimer_new(base, resume, h);
 	h->lis = p2pl_listen(base, a, on_accept, h, bound, err, errlen);
 	if (h->lis == NULL || h->resume == NULL) {
@@ -175,6 +223,8 @@ p2pl_hub_free(struct p2pl_hub *h)
 {
 	if (h == NULL)
 		return;
+	while (!TAILQ_EMPTY(&h->pending))
+		pending_free(TAILQ_FIRST(&h->pending));
 	if (h->lis != NULL)
 		evconnlistener_free(h->lis);
 	if (h->resume != NULL)

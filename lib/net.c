@@ -392,6 +392,12 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		evutil_inet_ntop(AF_INET, &s4->sin_addr, a.host, sizeof(a.host));
 		a.port = ntohs(s4->sin_port);
 	}
+	if (p2pl_node_banned(net->node, a.host, p2pl_wall_us())) {
+		evutil_closesocket(fd);	/* it misbehaved: not again yet */
+		logf_(net, P2PL_LOG_DEBUG, "%s:%u: banned, refused", a.host,
+		    a.port);
+		return;
+	}
 	bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		evutil_closesocket(fd);
@@ -640,8 +646,10 @@ node_deliver(void *arg, struct p2pl_piece *p)
 static void
 node_drop(void *arg, void *conn, const char *why)
 {
+	struct conn *c = conn;
+
 	(void)arg;
-	conn_close(conn, why, 0);
+	conn_close(c, why, c->peer != NULL && p2pl_peer_banned(c->peer));
 }
 
 static void

@@ -13,6 +13,12 @@
 #endif
 #define CAND_MAX 256		/* candidate addresses kept */
 #define PEX_MAX 32		/* addresses per PEX message */
+#define BAN_MAX 256		/* addresses and ids refused, at most */
+#define BAN_TIME 300000000	/* µs a misbehaving peer stays refused */
+#define HAVE_AHEAD 256		/* a HAVE further ahead of our newest piece
+				 * is only believed once the piece comes */
+#define STRIKE_MAX 64		/* misbehaviour points before a drop */
+#define MSG_TIMEOUT 10000000	/* µs one message may take to arrive */
 
 enum { PEER_HELLO, PEER_READY, PEER_DEAD };
 
@@ -42,8 +48,12 @@ struct p2pl_peer {
 	struct seqq pq;		/* pieces pushed to them */
 	int reqs;		/* our requests outstanding at them */
 	uint64_t born, last_rx, last_ping, last_pex, rtt;
+	uint64_t last_pex_in;	/* when its last PEX came */
 	uint64_t newest;	/* seq + 1 of the newest piece known held */
 	uint64_t mark_in, mark_out;	/* bytes at the last rate update */
+	int strikes;		/* misbehaviour points, halved every ping */
+	int banned;		/* dropped for misbehaving */
+	uint64_t partial;	/* since when a message is half received */
 	struct p2pl_peer_stats st;
 	char err[P2PL_ERRLEN];
 };
@@ -61,6 +71,15 @@ struct cand {
 	int seed;		/* from the URI: never forgotten */
 	int fails;
 	uint64_t next_try;
+};
+
+/* A refused peer: its host, and its listening port or its id. */
+struct ban {
+	char host[64];
+	uint16_t port;		/* 0: every port of the host */
+	uint8_t id[P2PL_IDLEN];
+	int has_id;
+	uint64_t until;
 };
 
 struct p2pl_node {
@@ -88,6 +107,12 @@ struct p2pl_node {
 
 	struct cand cands[CAND_MAX];
 	int ncands;
+	struct ban bans[BAN_MAX];
+	int nbans;
+	/* a HAVE far ahead: asked of its sender alone, believed on arrival */
+	uint64_t far;		/* seq + 1, 0: none */
+	uint64_t far_asked;
+	struct p2pl_peer *far_from;
 
 	struct p2pl_node_stats st;
 	uint64_t rate_t;	/* last rate update */
@@ -114,7 +139,14 @@ void p2pl__sched_flush(struct p2pl_node *n, uint64_t now);
 
 /* pex.c */
 void p2pl__pex_send(struct p2pl_peer *p, uint64_t now);
-int p2pl__pex_input(struct p2pl_peer *p, const uint8_t *body, size_t len);
+int p2pl__pex_input(struct p2pl_peer *p, const uint8_t *body, size_t len,
+    uint64_t now);
 void p2pl__cand_ok(struct p2pl_node *n, const struct p2pl_addr *a);
+void p2pl__ban(struct p2pl_peer *p, int wide, uint64_t now);
+int p2pl__banned(const struct p2pl_node *n, const char *host, uint16_t port,
+    const uint8_t *id, uint64_t now);
+/* node.c: count misbehaviour; past STRIKE_MAX the peer is dropped */
+void p2pl__strike(struct p2pl_peer *p, int points, const char *why,
+    uint64_t now);
 
 #endif

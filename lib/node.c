@@ -10,6 +10,7 @@
 #define PING_EVERY 5000000
 #define PEX_EVERY 20000000
 #define TICK_MAX 1000000
+#define FAR_TIMEOUT 2000000		/* µs for a far HAVE's piece to come */
 
 struct p2pl_piece *
 p2pl__ring_get(const struct p2pl_node *n, uint64_t seq)
@@ -245,6 +246,24 @@ play(struct p2pl_node *n, uint64_t now)
 	}
 }
 
+/*
+ * Count misbehaviour that one message cannot prove (a claim not served, a
+ * repeat); points halve every PING_EVERY, so only a steady pattern gets a
+ * peer dropped and refused for a while.
+ */
+void
+p2pl__strike(struct p2pl_peer *p, int points, const char *why, uint64_t now)
+{
+	if (p->state != PEER_READY)
+		return;
+	p->strikes += points;
+	if (p->strikes < STRIKE_MAX)
+		return;
+	p2pl_seterr(p->err, sizeof(p->err), "%s", why);
+	p2pl__ban(p, 0, now);
+	p->state = PEER_DEAD;
+}
+
 static struct p2pl_peer *
 find_id(const struct p2pl_node *n, const uint8_t *id, const struct p2pl_peer *not)
 {
@@ -297,6 +316,12 @@ on_hello(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		return -1;
 	if (memcmp(p->hello.key, n->cfg.key, P2PL_KEYLEN) != 0) {
 		p2pl_seterr(p->err, sizeof(p->err), "peer serves another stream");
+		return -1;
+	}
+	if (p2pl__banned(n, p->addr.host, p->outgoing ? p->addr.port :
+	    p->hello.port, p->hello.id, now)) {
+		p2pl_seterr(p->err, sizeof(p->err), "banned for a while");
+		p->benign = 1;	/* no new fault: the ban is not extended */
 		return -1;
 	}
 	if (memcmp(p->hello.id, n->id, P2PL_IDLEN) == 0) {
@@ -360,13 +385,23 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	if (p2pl_piece_peek(body, len, &seq, &stamp, &flags, p->err,
 	    sizeof(p->err)) == -1)
 		return -1;
-	p2pl__mark(p, seq);
-	if (p2pl__ring_get(n, seq) != NULL ||
-	    (n->have_any && seq + P2PL_RING <= n->head)) {
+	if (n->have_any && seq + P2PL_RING <= n->head) {
+		/* older than any window: no honest peer sends these */
 		n->st.dups++;
 		p->st.dups++;
+		p2pl__strike(p, 4, "sends pieces out of the window", now);
 		return 0;
 	}
+	if (p2pl__ring_get(n, seq) != NULL) {
+		n->st.dups++;
+		p->st.dups++;
+		/* it sent or was sent this one already: a replay */
+		if (p2pl__peer_has(p, seq))
+			p2pl__strike(p, 1, "replays pieces", now);
+		p2pl__mark(p, seq);
+		return 0;
+	}
+	p2pl__mark(p, seq);
 	if (n->cb.verify != NULL)
 		pc = n->cb.verify(n->cb.arg, body, len, p->err, sizeof(p->err));
 	else
@@ -378,6 +413,10 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	}
 	p->st.pieces_in++;
 	n->st.pieces_in++;
+	if (p->strikes > 0)
+		p->strikes--;	/* it serves: forgive a missed request */
+	if (n->far == seq + 1)
+		n->far = 0;
 	n->st.bytes_in += pc->msglen;
 	p2pl__sched_heard(n, seq, now);
 	/* the window may drop an old piece at once: hold it until done */
@@ -386,10 +425,42 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	p2pl__sched_got(n, seq);
 	if (p2pl__ring_get(n, seq) == pc)
 		p2pl__sched_new_piece(n, pc, p, now);
+	else	/* older than the window: verified for nothing */
+		p2pl__strike(p, 4, "sends stale pieces", now);
 	p2pl_piece_unref(pc);
 	play(n, now);
 	p2pl_node_flush(n, now);
 	return 0;
+}
+
+/*
+ * A HAVE much newer than anything we hold, or before our first piece much
+ * newer than the others heard of, would move the pull window onto pieces
+ * that may not exist.  Ask its sender alone for it and believe it when it
+ * comes; a sender that does not deliver is struck.  1 if it was far.
+ */
+static int
+have_far(struct p2pl_peer *p, uint64_t v, uint64_t now)
+{
+	struct p2pl_node *n = p->node;
+	uint8_t msg[P2PL_MSG_HDR + 8];
+	uint64_t base;
+
+	if (n->have_any)
+		base = n->head;
+	else if (n->first_heard != 0)
+		base = n->first_heard - 1;
+	else
+		return 0;
+	if (v <= base + HAVE_AHEAD)
+		return 0;
+	if (n->far == 0) {
+		n->far = v + 1;
+		n->far_asked = now;
+		n->far_from = p;
+		p2pl__send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_REQUEST, v), NULL);
+	}
+	return 1;
 }
 
 static int
@@ -411,7 +482,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 	case P2PL_MSG_SUBSCRIBE:
 		return on_subscribe(p, body, len, now);
 	case P2PL_MSG_PEX:
-		return p2pl__pex_input(p, body, len);
+		return p2pl__pex_input(p, body, len, now);
 	case P2PL_MSG_HAVE:
 	case P2PL_MSG_REQUEST:
 	case P2PL_MSG_PING:
@@ -429,7 +500,8 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 			return -1;
 		}
 		p2pl__mark(p, v);
-		p2pl__sched_heard(p->node, v, now);
+		if (have_far(p, v, now) == 0)
+			p2pl__sched_heard(p->node, v, now);
 	} else if (type == P2PL_MSG_REQUEST) {
 		p2pl__sched_request(p, v, now);
 		p2pl_node_flush(p->node, now);
@@ -469,10 +541,21 @@ p2pl_peer_input(struct p2pl_peer *p, const uint8_t *buf, size_t n,
 		p->st.bytes_in += (uint64_t)r;
 		if (on_message(p, type, body, len, now) == -1)
 			goto fail;
+		if (p->state == PEER_DEAD)
+			return -1;	/* struck out: dropped and banned */
 		off += (size_t)r;
 	}
+	/* a message begun and not finished: it has MSG_TIMEOUT to arrive */
+	if (off == n)
+		p->partial = 0;
+	else if (off > 0 || p->partial == 0)
+		p->partial = now;
 	return (long)off;
 fail:
+	/* after the handshake a broken message is no accident: refuse the
+	 * peer, and its whole host if it is the one that connected */
+	if (p->state == PEER_READY && !p->benign)
+		p2pl__ban(p, !p->outgoing, now);
 	p->state = PEER_DEAD;
 	return -1;
 }
@@ -543,6 +626,12 @@ tend_peers(struct p2pl_node *n, uint64_t now)
 			why = "no hello in time";
 		else if (now > p->last_rx + IDLE_TIMEOUT)
 			why = "timed out";
+		else if (p->partial != 0 && now > p->partial + MSG_TIMEOUT) {
+			/* slow-loris: bytes trickle, a message never ends */
+			if (p->state == PEER_READY)
+				p2pl__ban(p, 0, now);
+			why = "message trickled in too slowly";
+		}
 		if (why != NULL) {
 			n->cb.drop(n->cb.arg, p->conn, why);
 			continue;
@@ -551,6 +640,7 @@ tend_peers(struct p2pl_node *n, uint64_t now)
 			continue;
 		if (now >= p->last_ping + PING_EVERY) {
 			p->last_ping = now;
+			p->strikes /= 2;
 			p2pl__send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_PING,
 			    now), NULL);
 		}
@@ -563,6 +653,13 @@ uint64_t
 p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 {
 	uint64_t wait, w, rate;
+
+	if (n->far != 0 && now > n->far_asked + FAR_TIMEOUT) {
+		if (n->far_from != NULL)
+			p2pl__strike(n->far_from, STRIKE_MAX / 2,
+			    "claims pieces it does not serve", now);
+		n->far = 0;
+	}
 
 	n->st.bitrate = bitrate(n);
 	rates(n, now);
@@ -584,6 +681,21 @@ p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 	return wait < 1000 ? 1000 : wait;
 }
 
+static int
+evict_silent(struct p2pl_node *n)
+{
+	struct p2pl_peer *p, *old = NULL;
+
+	for (p = n->peers; p != NULL; p = p->next)
+		if (p->state == PEER_HELLO && !p->outgoing &&
+		    (old == NULL || p->born < old->born))
+			old = p;
+	if (old == NULL)
+		return 0;
+	n->cb.drop(n->cb.arg, old->conn, "no hello, and room is needed");
+	return 1;
+}
+
 struct p2pl_peer *
 p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
     const struct p2pl_addr *remote, uint64_t now)
@@ -595,6 +707,10 @@ p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
 
 	for (p = n->peers; p != NULL; p = p->next)
 		count++;
+	/* full: room for a newcomer at the cost of the oldest connection
+	 * still silent, so idle connections cannot lock honest peers out */
+	if (count >= n->cfg.max_peers && !outgoing && evict_silent(n))
+		count--;
 	if (count >= n->cfg.max_peers || (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->node = n;
@@ -626,6 +742,8 @@ p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p)
 {
 	if (p->counted)
 		n->st.peers--;
+	if (n->far_from == p)
+		n->far_from = NULL;
 	p2pl__sched_forget(n, p);
 	*p->prevp = p->next;
 	if (p->next != NULL)
@@ -637,6 +755,12 @@ const char *
 p2pl_peer_error(const struct p2pl_peer *p)
 {
 	return p->err[0] ? p->err : "protocol error";
+}
+
+int
+p2pl_peer_banned(const struct p2pl_peer *p)
+{
+	return p->banned;
 }
 
 int

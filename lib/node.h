@@ -88,6 +88,7 @@ struct p2pl_node_stats {
 	uint64_t played, skipped;	/* delivered, and given up on */
 	uint64_t made;			/* pieces published locally */
 	uint64_t requests;		/* pieces we asked peers for */
+	uint64_t banned;		/* peers refused for misbehaving */
 	int peers;			/* connections with a handshake */
 	uint64_t bitrate;		/* stream bits/s over the window */
 	uint64_t rate_in, rate_out;	/* bytes/s over the last second */
@@ -115,6 +116,8 @@ void p2pl_node_peer_del(struct p2pl_node *n, struct p2pl_peer *p);
 long p2pl_peer_input(struct p2pl_peer *p, const uint8_t *buf, size_t n,
     uint64_t now);
 const char *p2pl_peer_error(const struct p2pl_peer *p);
+/* True when the peer was banned for misbehaving (see p2pl(7)). */
+int p2pl_peer_banned(const struct p2pl_peer *p);
 /* True when that error was no fault of the peer's (a duplicate link). */
 int p2pl_peer_benign(const struct p2pl_peer *p);
 /* The peer's HELLO, or NULL before the handshake. */
@@ -145,6 +148,13 @@ int p2pl_node_add_candidate(struct p2pl_node *n, const struct p2pl_addr *a,
 int p2pl_node_pick(struct p2pl_node *n, uint64_t now, struct p2pl_addr *a);
 void p2pl_node_dial_failed(struct p2pl_node *n, const struct p2pl_addr *a,
     int bad, uint64_t now);
+/*
+ * True when connections from host are refused: a peer that connected from
+ * it broke the protocol less than BAN_TIME ago (see p2pl(7)).  Drivers
+ * check it on accept, before spending anything on the connection.
+ */
+int p2pl_node_banned(const struct p2pl_node *n, const char *host,
+    uint64_t now);
 /* Outgoing connections open or being set up. */
 int p2pl_node_outgoing(const struct p2pl_node *n);
 

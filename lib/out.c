@@ -18,6 +18,7 @@
 struct mark {
 	uint64_t end;		/* written offset at which the piece is out */
 	uint64_t stamp;
+	int cont;		/* the piece ends mid-frame: the next ends it */
 };
 
 /* MPEG-TS continuity of one PID as written. */
@@ -38,6 +39,7 @@ struct p2pl_out {
 	uint16_t epoch;		/* splices so far */
 	struct pidcc cc[NPID];
 	size_t cap;
+	uint64_t lag;		/* most a wait may reach back, µs; 0: any */
 	struct evbuffer *buf;
 	struct event *ev;
 	uint64_t queued, written;
@@ -183,7 +185,8 @@ queue(struct p2pl_out *o, struct p2pl_piece *p)
 		evbuffer_add_reference(o->buf, data, len, unref_cb,
 		    p2pl_piece_ref(p));
 	o->queued += len;
-	o->marks[o->mhead % MARKS] = (struct mark){ o->queued, p->stamp };
+	o->marks[o->mhead % MARKS] = (struct mark){ o->queued, p->stamp,
+	    (p->flags & P2PL_PIECE_CONT) != 0 };
 	o->mhead++;
 }
 
@@ -204,6 +207,67 @@ resync(struct p2pl_out *o)
 	o->resync = 1;
 }
 
+/*
+ * Bytes queued in buf are dropped: the continuity counters noted when they
+ * were queued must go back to those of the last packet kept, which is just
+ * before the first dropped packet of each PID.
+ */
+static void
+rewind_cc(struct p2pl_out *o, struct evbuffer *buf)
+{
+	static uint8_t seen[NPID / 8];
+	size_t len = evbuffer_get_length(buf), i;
+	const uint8_t *d;
+	unsigned pid, cc;
+
+	if (o->frames || len == 0 || (d = evbuffer_pullup(buf, -1)) == NULL)
+		return;
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i + TS <= len && d[i] == 0x47; i += TS) {
+		pid = (unsigned)(d[i + 1] & 0x1f) << 8 | d[i + 2];
+		if (pid == NPID - 1 || (seen[pid / 8] & (1 << pid % 8)))
+			continue;
+		seen[pid / 8] |= (uint8_t)(1 << pid % 8);
+		cc = d[i + 3] & 0x0f;
+		/* a packet without payload repeats the counter before it */
+		o->cc[pid].last = (uint8_t)((d[i + 3] & 0x10) ? (cc + 15) & 0x0f : cc);
+	}
+}
+
+/*
+ * The reader stopped (a paused player) and what waits reaches back more
+ * than lag behind the newest piece: keep the piece being written and those
+ * that end its frame, drop the rest and go on from the next join point, so
+ * the player resumes at most lag behind live instead of replaying it all.
+ */
+static void
+trim(struct p2pl_out *o, uint64_t stamp)
+{
+	struct evbuffer *nb;
+	unsigned m = o->mtail;
+	uint64_t keep;
+
+	if (o->lag == 0 || m == o->mhead ||
+	    o->marks[m % MARKS].stamp + o->lag >= stamp)
+		return;
+	while (m + 1 != o->mhead && o->marks[m % MARKS].cont)
+		m++;
+	keep = o->marks[m % MARKS].end - o->written;
+	if ((nb = evbuffer_new()) == NULL)
+		return;
+	if (evbuffer_remove_buffer(o->buf, nb, (size_t)keep) != (int)keep) {
+		evbuffer_free(nb);
+		return;
+	}
+	rewind_cc(o, o->buf);
+	evbuffer_free(o->buf);	/* unreferences the pieces dropped */
+	o->buf = nb;
+	o->st.dropped += o->mhead - (m + 1);
+	o->mhead = m + 1;
+	o->queued = o->written + keep;
+	resync(o);
+}
+
 void
 p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p)
 {
@@ -212,6 +276,7 @@ p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p)
 
 	if (o->failed)
 		return;
+	trim(o, p->stamp);
 	if (!o->frames) {
 		if (p->flags & P2PL_PIECE_RESTART) {
 			drop_held(o);	/* the old session's, never ended */
@@ -256,6 +321,12 @@ p2pl_out_raw(struct p2pl_out *o, const uint8_t *data, size_t len)
 	evbuffer_add(o->buf, data, len);
 	o->queued += len;
 	flush(o);
+}
+
+void
+p2pl_out_set_lag(struct p2pl_out *o, uint64_t us)
+{
+	o->lag = us;
 }
 
 void

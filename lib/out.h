@@ -6,7 +6,10 @@
  * clock when its last byte was written minus the publisher's stamp) goes
  * into two histograms, one per stats interval and one for the whole run.
  * When more than cap bytes wait (the player stopped reading), new pieces
- * are dropped and writing resumes at the next join point, at live.
+ * are dropped and writing resumes at the next join point, at live.  With
+ * a lag set, so does a wait that reaches back further than the lag: the
+ * pieces not yet begun are dropped, so a player that resumes after a pause
+ * is at most that far behind live.
  *
  * Media (not frames) is spliced so that a player never sees damage: after
  * a gap in sequence numbers, writing resumes at the next join point; a
@@ -41,6 +44,8 @@ void p2pl_out_free(struct p2pl_out *o);
 void p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p);
 /* Write raw bytes (no delay accounting), e.g. a frame stream header. */
 void p2pl_out_raw(struct p2pl_out *o, const uint8_t *data, size_t len);
+/* Drop what waits once it reaches back lag µs behind the newest (0: off). */
+void p2pl_out_set_lag(struct p2pl_out *o, uint64_t us);
 /* With frames set, whole PIECE messages are written instead of media. */
 void p2pl_out_set_frames(struct p2pl_out *o, int frames);
 struct p2pl_out_stats *p2pl_out_stats(struct p2pl_out *o);

@@ -8,6 +8,11 @@
  * Received addresses are checked (family, no port 0, no unspecified or
  * multicast address) and kept as candidates, at most CAND_MAX; seeds from
  * the URI are never evicted.  Dial failures back off exponentially.
+ *
+ * The ban list also lives here: a peer that broke the protocol is refused
+ * for BAN_TIME, matched by its host and either its listening port or its
+ * id; one that did it on a connection it opened to us has its whole host
+ * refused, which drivers check before accepting.
  */
 #include "node-int.h"
 
@@ -18,6 +23,7 @@
 #define BACKOFF_MIN 250000
 #define BACKOFF_MAX 5000000
 #define BAN_US 60000000
+#define PEX_MIN_GAP 5000000	/* honest peers send one every PEX_EVERY */
 
 static int
 addr_eq(const struct p2pl_addr *a, const struct p2pl_addr *b)
@@ -61,6 +67,65 @@ p2pl_node_add_candidate(struct p2pl_node *n, const struct p2pl_addr *a,
 	return 0;
 }
 
+void
+p2pl__ban(struct p2pl_peer *p, int wide, uint64_t now)
+{
+	struct p2pl_node *n = p->node;
+	struct ban *b;
+	int i, old = 0;
+
+	if (strlen(p->addr.host) >= sizeof(b->host))
+		return;
+	if (n->nbans == BAN_MAX) {
+		/* full: reuse the entry that expires first */
+		for (i = 1; i < n->nbans; i++)
+			if (n->bans[i].until < n->bans[old].until)
+				old = i;
+		b = &n->bans[old];
+	} else
+		b = &n->bans[n->nbans++];
+	memset(b, 0, sizeof(*b));
+	memcpy(b->host, p->addr.host, strlen(p->addr.host));
+	b->port = wide ? 0 : p->addr.port;
+	if (p->state == PEER_READY) {
+		memcpy(b->id, p->hello.id, P2PL_IDLEN);
+		b->has_id = 1;
+	}
+	b->until = now + BAN_TIME;
+	n->st.banned++;
+	p->banned = 1;
+}
+
+int
+p2pl__banned(const struct p2pl_node *n, const char *host, uint16_t port,
+    const uint8_t *id, uint64_t now)
+{
+	const struct ban *b;
+
+	for (int i = 0; i < n->nbans; i++) {
+		b = &n->bans[i];
+		if (b->until <= now || strcmp(b->host, host) != 0)
+			continue;
+		/* the id only counts on the same host: ids are not
+		 * authenticated, and one could claim an honest peer's */
+		if (b->port == 0 || (port != 0 && b->port == port) ||
+		    (id != NULL && b->has_id &&
+		    memcmp(b->id, id, P2PL_IDLEN) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+int
+p2pl_node_banned(const struct p2pl_node *n, const char *host, uint64_t now)
+{
+	for (int i = 0; i < n->nbans; i++)
+		if (n->bans[i].until > now && n->bans[i].port == 0 &&
+		    strcmp(n->bans[i].host, host) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 connected(const struct p2pl_node *n, const struct p2pl_addr *a)
 {
@@ -87,7 +152,8 @@ p2pl_node_pick(struct p2pl_node *n, uint64_t now, struct p2pl_addr *a)
 			i = pass == 0 ? j : (start + j) % n->ncands;
 			c = &n->cands[i];
 			if (c->seed != (pass == 0) || c->next_try > now ||
-			    connected(n, &c->addr))
+			    connected(n, &c->addr) || p2pl__banned(n,
+			    c->addr.host, c->addr.port, NULL, now))
 				continue;
 			/* until it answers, do not dial it again */
 			c->next_try = now + BACKOFF_MAX;
@@ -192,12 +258,19 @@ usable(int family, const uint8_t *b)
 }
 
 int
-p2pl__pex_input(struct p2pl_peer *p, const uint8_t *body, size_t len)
+p2pl__pex_input(struct p2pl_peer *p, const uint8_t *body, size_t len,
+    uint64_t now)
 {
 	struct p2pl_addr a;
 	size_t off = 1, alen;
 	int i, count, family;
 
+	/* more often than an honest peer sends them: a flood of addresses */
+	if (p->last_pex_in != 0 && now < p->last_pex_in + PEX_MIN_GAP)
+		p2pl__strike(p, STRIKE_MAX / 4, "peer exchange flood", now);
+	p->last_pex_in = now;
+	if (p->state != PEER_READY)
+		return 0;
 	if (len < 1 || (count = body[0]) > PEX_MAX)
 		goto bad;
 	for (i = 0; i < count; i++) {

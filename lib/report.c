@@ -36,6 +36,7 @@ p2pl_report_node(struct p2pl_json *j, const struct p2pl_node *n)
 	p2pl_json_u64(j, "bad", ns.bad);
 	p2pl_json_u64(j, "dups", ns.dups);
 	p2pl_json_u64(j, "requests", ns.requests);
+	p2pl_json_u64(j, "banned", ns.banned);
 	p2pl_json_array(j, "neighbours");
 	for (p = p2pl_node_peers(n); p != NULL; p = p2pl_peer_next(p)) {
 		if ((h = p2pl_peer_hello(p)) == NULL)

@@ -129,6 +129,10 @@ p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now)
 
 	if (n->have_any && seq + P2PL_RING <= n->head)
 		return;
+	/* before our first piece, a claim far below an earlier one shows
+	 * that one false (it came first, so nothing held it back) */
+	if (!n->have_any && n->known > seq + HAVE_AHEAD)
+		n->known = seq;
 	if (n->first_heard == 0 || seq + 1 < n->first_heard)
 		n->first_heard = seq + 1;
 	if (seq > n->known) {
@@ -163,6 +167,9 @@ p2pl__sched_got(struct p2pl_node *n, uint64_t seq)
 void
 p2pl__sched_request(struct p2pl_peer *p, uint64_t seq, uint64_t now)
 {
+	/* asking again for what it was sent: a flood, not a repair */
+	if (p->qseq[seq % P2PL_RING] == seq + 1 && p2pl__peer_has(p, seq))
+		p2pl__strike(p, 1, "requests pieces over and over", now);
 	if (p2pl__ring_get(p->node, seq) != NULL)
 		q_push(&p->rq, seq, now);	/* a flood overflows: dropped */
 	p->qseq[seq % P2PL_RING] = seq + 1;
@@ -197,7 +204,9 @@ p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now)
 }
 
 /* The neighbour to ask for seq: holds it, not the one that failed us,
- * viewers before the publisher, the least asked first. */
+ * viewers before the publisher, the least asked first; each misbehaviour
+ * point weighs as much as a full queue of requests, so a peer that left
+ * one unanswered is asked only when no one else can help. */
 static struct p2pl_peer *
 holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 {
@@ -210,7 +219,7 @@ holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 		    !p2pl__peer_has(p, seq))
 			continue;
 		score = p->reqs + (p->hello.role == P2PL_ROLE_PUBLISHER ?
-		    REQ_PER_PEER : 0);
+		    REQ_PER_PEER : 0) + p->strikes * REQ_PER_PEER;
 		if (best != NULL && score > bscore)
 			continue;
 		if (best == NULL || score < bscore)
@@ -253,8 +262,11 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 		}
 		if (w->asked) {
 			failed = w->from;
-			if (failed != NULL)
+			if (failed != NULL) {
 				failed->reqs--;
+				p2pl__strike(failed, 1,
+				    "claims pieces it does not serve", now);
+			}
 			w->asked = 0;
 			w->from = NULL;
 		}

@@ -174,3 +174,62 @@ opentracker_start() {
 	wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $ot_port))" ||
 	    fail "opentracker did not start: $(cat "$T/ot.log")"
 }
+
+# attacker NAME MODE SRC URI [OPTIONS...]: tests/tools/attacker from
+# source address SRC (127.0.0.2 and up: honest peers stay on 127.0.0.1, so
+# a ban of the attacker's host spares them); sets ATT_PORT and adds its
+# pid to ATT_PIDS.  Its count line ends up in $T/NAME.att.
+ATT_PIDS=
+attacker() {
+	name=$1 mode=$2 src=$3 uri=$4
+	shift 4
+	"$TOOLS/attacker" -b "$src" -d "$T" "$@" "$mode" "$uri" \
+	    >"$T/$name.att" 2>"$T/$name.att.err" &
+	ATT_PIDS="$ATT_PIDS $!"
+	PIDS="$PIDS $!"
+	wait_for 10 grep -q '^listening' "$T/$name.att" ||
+	    fail "attacker $name did not start: $(cat "$T/$name.att.err")"
+	ATT_PORT=$(sed -n 's/^listening //p' "$T/$name.att")
+}
+
+# att_stop: SIGTERM every attacker; each prints its counts and exits
+att_stop() {
+	for p in $ATT_PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $ATT_PIDS; do wait "$p" || true; done
+	ATT_PIDS=
+}
+
+# att_count NAME FIELD: a count from attacker NAME's last line (after it
+# was stopped with SIGTERM)
+att_count() {
+	sed -n "s/.* $2 \\([0-9]*\\).*/\\1/p" "$T/$1.att" | tail -n 1
+}
+
+# hwm PID: the process's peak resident memory, KiB (VmHWM)
+hwm() {
+	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
+}
+
+# continuity STATS: pieces / (pieces + skipped) of the last line, in
+# hundredths of a percent (9950 is 99.50%)
+continuity() {
+	p=$(last_stat "$1" pieces)
+	s=$(last_stat "$1" skipped)
+	[ -n "$p" ] && [ "$p" -gt 0 ] || { echo 0; return; }
+	echo $((p * 10000 / (p + s)))
+}
+
+# stat_num FILE FIELD: like last_stat, for a whole number, waiting (up to
+# 5 s) while the file has no complete line with it yet
+stat_num() {
+	i=0
+	while [ $i -lt 50 ]; do
+		v=$(last_stat "$1" "$2")
+		case $v in
+		''|*[!0-9]*) sleep 0.1 ;;
+		*) echo "$v"; return 0 ;;
+		esac
+		i=$((i + 1))
+	done
+	fail "no $2 in $1"
+}

@@ -103,6 +103,23 @@ connect_nodes(struct p2pl_node *a, struct p2pl_node *b, struct link *ab,
 	ab->peer = p2pl_node_peer_new(b, ba, 0, NULL, now);
 }
 
+/* As connect_nodes, b seeing a at ra and a having dialled b at rb. */
+static void
+connect_at(struct p2pl_node *a, struct p2pl_node *b, struct link *ab,
+    struct link *ba, const char *ra, const char *rb, uint64_t now)
+{
+	struct p2pl_addr A, B;
+
+	p2pl_addr_parse(ra, "", 0, &A, NULL, 0);
+	p2pl_addr_parse(rb, "", 0, &B, NULL, 0);
+	memset(ab, 0, sizeof(*ab));
+	memset(ba, 0, sizeof(*ba));
+	ab->node = b;
+	ba->node = a;
+	ba->peer = p2pl_node_peer_new(a, ab, 1, &B, now);
+	ab->peer = p2pl_node_peer_new(b, ba, 0, &A, now);
+}
+
 /* Deliver what waits on l; -1 if the receiver refused it. */
 static int
 pump(struct link *l, uint64_t now)
@@ -354,6 +371,70 @@ test_rate(void)
 	p2pl_node_free(pub);
 }
 
+/* The ban list: who is refused after a bad piece, and for how long. */
+static void
+test_ban(void)
+{
+	struct side v = { 0 };
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	struct p2pl_node *vw = node(P2PL_ROLE_VIEWER, &v, 1000000, NULL);
+	static struct link ab, ba;
+	struct p2pl_addr a, got;
+	uint64_t now = T0;
+
+	/* the viewer dialled the publisher at 10.0.0.1:7000; a forged piece */
+	connect_at(vw, pub, &ab, &ba, "10.0.0.9:7100", "10.0.0.1:7000", now);
+	pump_all(&ab, &ba, now);
+	ba.tamper = 1;
+	p2pl_node_publish(pub, mk(500, now, P2PL_PIECE_JOIN, 1000), now);
+	ok(pump_all(&ab, &ba, now) == -1, "forged piece refused: %s", ba.why);
+	p2pl_node_peer_del(vw, ba.peer);
+	p2pl_node_peer_del(pub, ab.peer);
+	ok(!p2pl_node_banned(vw, "10.0.0.1", now),
+	    "a peer we dialled does not get its whole host banned");
+	p2pl_addr_parse("10.0.0.1:7000", "", 0, &a, NULL, 0);
+	p2pl_node_add_candidate(vw, &a, 1);
+	ok(p2pl_node_pick(vw, now, &got) == -1, "its address is not dialled");
+
+	/* it comes back from the same host, another port, the same id */
+	now += 1000000;
+	connect_at(pub, vw, &ab, &ba, "10.0.0.1:40000", "10.0.0.9:7100", now);
+	ok(pump_all(&ab, &ba, now) == -1 && strstr(ab.why, "banned"),
+	    "same host and id refused at its hello: %s", ab.why);
+	p2pl_node_peer_del(vw, ab.peer);
+	p2pl_node_peer_del(pub, ba.peer);
+	/* the same id from elsewhere: ids are not proof, it is let in */
+	connect_at(pub, vw, &ab, &ba, "10.0.0.2:40000", "10.0.0.9:7100", now);
+	ok(pump_all(&ab, &ba, now) == 0 && !ab.dead,
+	    "same id from another host is let in");
+	p2pl_node_peer_del(vw, ab.peer);
+	p2pl_node_peer_del(pub, ba.peer);
+	/* after the ban's time, welcome again */
+	now += 301000000;
+	connect_at(pub, vw, &ab, &ba, "10.0.0.1:40001", "10.0.0.9:7100", now);
+	ok(pump_all(&ab, &ba, now) == 0 && !ab.dead, "let in once the ban ended");
+	ok(p2pl_node_pick(vw, now, &got) == 0 &&
+	    strcmp(got.host, "10.0.0.1") == 0 && got.port == 7000,
+	    "and dialled again");
+	/* a peer that connected to us and then breaks the protocol: its
+	 * whole host is refused, checked before accepting */
+	ab.len = 0;
+	p2pl_wire_header(ab.buf, P2PL_MSG_PEX, 3);
+	memcpy(ab.buf + P2PL_MSG_HDR, "\x01\x09\x09", 3);
+	ab.len = P2PL_MSG_HDR + 3;
+	ok(pump(&ab, now) == -1 && p2pl_node_banned(vw, "10.0.0.1", now) &&
+	    !p2pl_node_banned(vw, "10.0.0.2", now),
+	    "an incoming peer's malformed message bans its host: %s", ab.why);
+	ok(!p2pl_node_banned(vw, "10.0.0.1", now + 301000000),
+	    "for 5 minutes");
+	struct p2pl_node_stats st;
+	p2pl_node_stats(vw, &st);
+	ok(st.banned == 2, "two bans counted (%llu)",
+	    (unsigned long long)st.banned);
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
 int
 main(void)
 {
@@ -367,5 +448,6 @@ main(void)
 	test_request_count();
 	test_handshake();
 	test_rate();
+	test_ban();
 	return tap_done();
 }
