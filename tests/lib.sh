@@ -205,6 +205,58 @@ att_count() {
 	sed -n "s/.* $2 \\([0-9]*\\).*/\\1/p" "$T/$1.att" | tail -n 1
 }
 
+# attackers URI MODE...: one attacker a mode, named after it, each from
+# its own 127.0.0.x (from .2); SEEDS gets a peer= parameter for each
+attackers() {
+	uri=$1 i=2
+	shift
+	SEEDS=
+	for m in "$@"; do
+		attacker "$m" "$m" "127.0.0.$i" "$uri" -t 60
+		SEEDS="$SEEDS&peer=127.0.0.$i:$ATT_PORT"
+		i=$((i + 1))
+	done
+}
+
+# honest_viewers N URI: viewers v1..vN of URI; their pids in HONEST
+honest_viewers() {
+	HONEST=
+	for v in $(seq 1 "$1"); do
+		viewer "v$v" "$2"
+		HONEST="$HONEST $VIEWER_PID"
+	done
+}
+
+# honest_stop: note each honest viewer's peak memory and fail over 64 MiB
+# (unsanitized builds: ASan keeps its own), stop them, then the attackers
+honest_stop() {
+	v=0
+	for p in $HONEST; do
+		v=$((v + 1))
+		note "viewer v$v: VmHWM $(hwm "$p") KiB"
+		[ -n "${P2PL_SANITIZED:-}" ] || [ "$(hwm "$p")" -lt 65536 ] ||
+		    fail "viewer v$v uses $(hwm "$p") KiB"
+	done
+	for p in $HONEST; do stop "$p"; done
+	att_stop
+}
+
+# att_banned N NAME...: each attacker was dropped by at least N viewers,
+# never let back in, and refused when it tried again
+att_banned() {
+	n=$1
+	shift
+	for m in "$@"; do
+		note "$(tail -n 1 "$T/$m.att")"
+		[ "$(att_count "$m" dropped)" -ge "$n" ] ||
+		    fail "$m: dropped by fewer than $n viewers: $(cat "$T/$m.att")"
+		[ "$(att_count "$m" readmitted)" -eq 0 ] ||
+		    fail "$m: let back in: $(cat "$T/$m.att")"
+		[ "$(att_count "$m" refused)" -ge 1 ] ||
+		    fail "$m: never tried again: $(cat "$T/$m.att")"
+	done
+}
+
 # hwm PID: the process's peak resident memory, KiB (VmHWM)
 hwm() {
 	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"

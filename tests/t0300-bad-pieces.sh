@@ -14,37 +14,11 @@ nv=8
 [ -z "${P2PL_SANITIZED:-}" ] || nv=4
 camera cam
 publish cam cam.key
-seeds=
-i=2
-for m in forge otherkey truncate oversize; do
-	attacker $m $m 127.0.0.$i "$URI" -t 60
-	seeds="$seeds&peer=127.0.0.$i:$ATT_PORT"
-	i=$((i + 1))
-done
-pids=
-for v in $(seq 1 $nv); do
-	viewer v$v "$URI$seeds"
-	pids="$pids $VIEWER_PID"
-done
+attackers "$URI" forge otherkey truncate oversize
+honest_viewers $nv "$URI$SEEDS"
 sleep 15
-v=0
-for p in $pids; do
-	v=$((v + 1))
-	note "viewer v$v: VmHWM $(hwm $p) KiB"
-	[ -n "${P2PL_SANITIZED:-}" ] || [ "$(hwm $p)" -lt 65536 ] ||
-	    fail "viewer v$v uses $(hwm $p) KiB"
-done
-for p in $pids; do stop $p; done
-att_stop
-for m in forge otherkey truncate oversize; do
-	note "$(tail -n 1 "$T/$m.att")"
-	[ "$(att_count $m dropped)" -ge "$nv" ] ||
-	    fail "$m: dropped by fewer than $nv viewers: $(cat "$T/$m.att")"
-	[ "$(att_count $m readmitted)" -eq 0 ] ||
-	    fail "$m: let back in: $(cat "$T/$m.att")"
-	[ "$(att_count $m refused)" -ge 1 ] ||
-	    fail "$m: never tried again: $(cat "$T/$m.att")"
-done
+honest_stop
+att_banned $nv forge otherkey truncate oversize
 for v in $(seq 1 $nv); do
 	decodes "$T/v$v.out"
 	c=$(continuity "$T/v$v.stats")

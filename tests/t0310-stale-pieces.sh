@@ -18,30 +18,10 @@ old_port=$ATT_PORT
 sleep 6
 attacker replay replay 127.0.0.2 "$URI" -t 60
 seeds="&peer=127.0.0.2:$ATT_PORT&peer=127.0.0.3:$old_port"
-pids=
-for v in $(seq 1 $nv); do
-	viewer v$v "$URI$seeds"
-	pids="$pids $VIEWER_PID"
-done
+honest_viewers $nv "$URI$seeds"
 sleep 15
-v=0
-for p in $pids; do
-	v=$((v + 1))
-	note "viewer v$v: VmHWM $(hwm $p) KiB"
-	[ -n "${P2PL_SANITIZED:-}" ] || [ "$(hwm $p)" -lt 65536 ] ||
-	    fail "viewer v$v uses $(hwm $p) KiB"
-done
-for p in $pids; do stop $p; done
-att_stop
-for m in replay old; do
-	note "$(tail -n 1 "$T/$m.att")"
-	[ "$(att_count $m dropped)" -ge "$nv" ] ||
-	    fail "$m: dropped by fewer than $nv viewers: $(cat "$T/$m.att")"
-	[ "$(att_count $m readmitted)" -eq 0 ] ||
-	    fail "$m: let back in: $(cat "$T/$m.att")"
-	[ "$(att_count $m refused)" -ge 1 ] ||
-	    fail "$m: never tried again: $(cat "$T/$m.att")"
-done
+honest_stop
+att_banned $nv replay old
 for v in $(seq 1 $nv); do
 	decodes "$T/v$v.out"
 	c=$(continuity "$T/v$v.stats")

@@ -14,30 +14,12 @@ nv=8
 camera cam
 publish cam cam.key
 attacker pex pex 127.0.0.2 "$URI" -t 60
-pids=
-for v in $(seq 1 $nv); do
-	viewer v$v "$URI&peer=127.0.0.2:$ATT_PORT"
-	pids="$pids $VIEWER_PID"
-done
+honest_viewers $nv "$URI&peer=127.0.0.2:$ATT_PORT"
 sleep 15
-v=0
-for p in $pids; do
-	v=$((v + 1))
-	note "viewer v$v: VmHWM $(hwm $p) KiB"
-	[ -n "${P2PL_SANITIZED:-}" ] || [ "$(hwm $p)" -lt 65536 ] ||
-	    fail "viewer v$v uses $(hwm $p) KiB"
-done
-for p in $pids; do stop $p; done
-att_stop
-note "$(tail -n 1 "$T/pex.att") (attacks: addresses sent)"
+honest_stop
 [ "$(att_count pex attacks)" -ge $((nv * 100)) ] ||
     fail "fewer than $((nv * 100)) poisoned addresses sent: $(cat "$T/pex.att")"
-[ "$(att_count pex dropped)" -ge "$nv" ] ||
-    fail "dropped by fewer than $nv viewers: $(cat "$T/pex.att")"
-[ "$(att_count pex readmitted)" -eq 0 ] ||
-    fail "let back in: $(cat "$T/pex.att")"
-[ "$(att_count pex refused)" -ge 1 ] ||
-    fail "never tried again: $(cat "$T/pex.att")"
+att_banned $nv pex
 for v in $(seq 1 $nv); do
 	decodes "$T/v$v.out"
 	c=$(continuity "$T/v$v.stats")
