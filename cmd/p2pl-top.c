@@ -467,7 +467,7 @@ key(struct top *t, int ch)
 }
 
 static uint64_t
-elapsed_until(uint64_t when)
+remaining_us(uint64_t when)
 {
 	uint64_t now = p2pl_mono_us();
 
@@ -502,8 +502,8 @@ batch(struct top *t, long iterations)
 	for (i = 0; (iterations == 0 || i < iterations) && !stopping; i++) {
 		if (i == 0 && p2pl_watch_fd(t->w) != -1)
 			next += t->interval;	/* let "-" lines come */
-		while (!stopping && elapsed_until(next) > 0)
-			wait_input(t, elapsed_until(next));
+		while (!stopping && remaining_us(next) > 0)
+			wait_input(t, remaining_us(next));
 		if (stopping)
 			break;
 		next += t->interval;
@@ -565,12 +565,12 @@ interactive(struct top *t)
 	for (;;) {
 		if (stopping)
 			return 0;
-		if (!t->paused && elapsed_until(next) == 0) {
+		if (!t->paused && remaining_us(next) == 0) {
 			refresh_data(t);
 			next = p2pl_mono_us() + t->interval;
 		}
 		draw(t);
-		wait_input(t, t->paused ? 1000000 : elapsed_until(next));
+		wait_input(t, t->paused ? 1000000 : remaining_us(next));
 		while ((ch = getch()) != ERR)
 			if (key(t, ch))
 				return 0;
