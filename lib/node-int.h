@@ -19,6 +19,8 @@
 				 * is only believed once the piece comes */
 #define STRIKE_MAX 64		/* misbehaviour points before a drop */
 #define MSG_TIMEOUT 10000000	/* µs one message may take to arrive */
+#define SUBS P2PL_SUBSTREAMS
+#define SUB(seq) ((unsigned)((seq) % SUBS))
 
 enum { PEER_HELLO, PEER_READY, PEER_DEAD };
 
@@ -54,6 +56,10 @@ struct p2pl_peer {
 	int strikes;		/* misbehaviour points, halved every ping */
 	int banned;		/* dropped for misbehaving */
 	uint64_t partial;	/* since when a message is half received */
+	unsigned kids;		/* substreams we push it: it chose us */
+	unsigned chose;		/* substreams we asked it for, last said */
+	uint32_t first[SUBS];	/* pieces of each it told us of first */
+	uint64_t refused[SUBS];	/* until when not to choose it again */
 	struct p2pl_peer_stats st;
 	char err[P2PL_ERRLEN];
 };
@@ -114,6 +120,12 @@ struct p2pl_node {
 	uint64_t far_asked;
 	struct p2pl_peer *far_from;
 
+	/* the neighbour pushing us each substream, and its recent misses */
+	struct p2pl_peer *parent[SUBS];
+	int miss[SUBS];
+	uint64_t parents_t;	/* last review of the parents */
+	unsigned reviews;
+
 	struct p2pl_node_stats st;
 	uint64_t rate_t;	/* last rate update */
 	uint64_t mark_in, mark_out;
@@ -130,6 +142,11 @@ void p2pl__mark(struct p2pl_peer *p, uint64_t seq);
 void p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
     struct p2pl_peer *src, uint64_t now);
 void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now);
+int p2pl__sched_knows(const struct p2pl_node *n, uint64_t seq);
+void p2pl__sched_first(struct p2pl_peer *p, uint64_t seq, int piece);
+int p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask, uint64_t now);
+int p2pl__sched_accept(struct p2pl_peer *p, uint64_t mask, uint64_t now);
+void p2pl__sched_parents(struct p2pl_node *n, uint64_t now);
 void p2pl__sched_got(struct p2pl_node *n, uint64_t seq);
 void p2pl__sched_request(struct p2pl_peer *p, uint64_t seq, uint64_t now);
 void p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now);

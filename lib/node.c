@@ -381,6 +381,7 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	struct p2pl_piece *pc;
 	uint64_t seq, stamp;
 	unsigned flags;
+	int first;
 
 	if (p2pl_piece_peek(body, len, &seq, &stamp, &flags, p->err,
 	    sizeof(p->err)) == -1)
@@ -401,6 +402,7 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		p2pl__mark(p, seq);
 		return 0;
 	}
+	first = !p2pl__sched_knows(n, seq);
 	p2pl__mark(p, seq);
 	if (n->cb.verify != NULL)
 		pc = n->cb.verify(n->cb.arg, body, len, p->err, sizeof(p->err));
@@ -417,6 +419,8 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		p->strikes--;	/* it serves: forgive a missed request */
 	if (n->far == seq + 1)
 		n->far = 0;
+	if (first || n->parent[SUB(seq)] != p)
+		p2pl__sched_first(p, seq, 1);
 	n->st.bytes_in += pc->msglen;
 	p2pl__sched_heard(n, seq, now);
 	/* the window may drop an old piece at once: hold it until done */
@@ -487,6 +491,8 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 	case P2PL_MSG_REQUEST:
 	case P2PL_MSG_PING:
 	case P2PL_MSG_PONG:
+	case P2PL_MSG_CHOOSE:
+	case P2PL_MSG_ACCEPT:
 		if (p2pl_wire_parse_u64(body, len, &v, p->err,
 		    sizeof(p->err)) == -1)
 			return -1;
@@ -499,10 +505,17 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 			p2pl_seterr(p->err, sizeof(p->err), "have out of range");
 			return -1;
 		}
+		if (!p2pl__sched_knows(p->node, v) && v <= p->node->known +
+		    HAVE_AHEAD)
+			p2pl__sched_first(p, v, 0);
 		p2pl__mark(p, v);
 		if (have_far(p, v, now) == 0)
 			p2pl__sched_heard(p->node, v, now);
-	} else if (type == P2PL_MSG_REQUEST) {
+	} else if (type == P2PL_MSG_CHOOSE)
+		return p2pl__sched_choose(p, v, now);
+	else if (type == P2PL_MSG_ACCEPT)
+		return p2pl__sched_accept(p, v, now);
+	else if (type == P2PL_MSG_REQUEST) {
 		p2pl__sched_request(p, v, now);
 		p2pl_node_flush(p->node, now);
 	}
@@ -666,6 +679,7 @@ p2pl_node_tick(struct p2pl_node *n, uint64_t now)
 	refill(n, now);
 	wait = play(n, now);
 	tend_peers(n, now);
+	p2pl__sched_parents(n, now);
 	w = p2pl__sched_pull(n, now);
 	if (w < wait)
 		wait = w;

@@ -72,6 +72,8 @@ struct p2pl_node_cfg {
 	int max_peers;			/* connections kept (0: 16) */
 	int relay_only;			/* talk only to relays and publishers;
 					 * take no addresses from PEX */
+	int trees;			/* choose viewers as parents too (an
+					 * experiment: p2pl-sim --trees) */
 };
 
 struct p2pl_peer_stats {

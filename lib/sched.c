@@ -2,14 +2,24 @@
  * sched.c - the scheduler of the protocol core: who gets which piece,
  * within the upload cap.
  *
- * Fresh pieces are pushed at once to a few neighbours that lack them
- * (cfg.push; a publisher's choice rotates, so each neighbour starts a
- * different share of the stream), and announced with HAVE to the others.
- * A piece we know exists and still lack after PULL_DELAY is requested
- * from a neighbour that holds it, preferring viewers and relays over the
- * publisher and the least asked; a request unanswered in PULL_TIMEOUT goes
- * to another.  Requests are served before pushes; nothing staler than the
- * receiver's latency is sent, and nothing twice to one peer.
+ * The stream is cut into P2PL_SUBSTREAMS substreams (seq modulo).  Each
+ * viewer chooses for every substream one neighbour as its parent (CHOOSE),
+ * the one that lately told it first of that substream's pieces; a parent
+ * takes on as many children as its upload cap allows (ACCEPT) and pushes
+ * them every fresh piece of their substreams at once, so a piece travels
+ * down these trees at one one-way latency a hop, and no two neighbours
+ * push one piece to the same peer.  A parent that lets others beat it
+ * MISS_MAX times in a row is dropped for a while.  Every other neighbour
+ * hears of a fresh piece by HAVE (a node that uploads nothing announces
+ * nothing); where a substream has no children yet, the piece is pushed to
+ * cfg.push neighbours instead.
+ *
+ * A piece we know exists and still lack is requested from a neighbour that
+ * holds it (at once, or after PULL_DELAY when a parent should bring it),
+ * preferring viewers and relays over the publisher and the least asked; a
+ * request unanswered in PULL_TIMEOUT goes to another.  Requests are served
+ * before pushes; nothing staler than the receiver's latency is sent, and
+ * nothing twice to one peer.
  */
 #include "node-int.h"
 
@@ -20,6 +30,12 @@
 #define REQUEST_TTL 400000		/* a holder drops requests this old */
 #define REQ_PER_PEER 8
 #define TICK_MAX 1000000
+#define PARENT_EVERY 200000		/* µs between reviews of the parents */
+#define DECAY_EVERY 10			/* reviews between halvings of counts */
+#define MISS_MAX 3			/* pieces in a row others brought first */
+#define REFUSE_TIME 5000000		/* µs before asking a refuser again */
+#define VIEWER_RESERVE 0.25		/* streams of upload kept for requests */
+#define PUBLISHER_RESERVE 0.5
 
 static int
 q_push(struct seqq *q, uint64_t s, uint64_t now)
@@ -71,16 +87,70 @@ send_have(struct p2pl_peer *p, uint64_t seq)
 	p2pl__send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_HAVE, seq), NULL);
 }
 
+/* Upload we may spend on pushes, in substreams of the stream. */
+static int
+slots(const struct p2pl_node *n)
+{
+	double m, reserve;
+
+	switch (n->cfg.up.kind) {
+	case P2PL_RATE_UNLIMITED:
+		return SUBS * 1024;
+	case P2PL_RATE_MULT:
+		m = n->cfg.up.mult;
+		break;
+	default:
+		if (n->st.bitrate == 0)
+			return SUBS;	/* until the stream's rate is known */
+		m = (double)n->cfg.up.bps / (double)n->st.bitrate;
+		break;
+	}
+	reserve = n->cfg.role == P2PL_ROLE_PUBLISHER ? PUBLISHER_RESERVE :
+	    VIEWER_RESERVE;
+	return m > reserve ? (int)((m - reserve) * SUBS) : 0;
+}
+
+static int
+popcount(unsigned v)
+{
+	int c = 0;
+
+	for (; v != 0; v &= v - 1)
+		c++;
+	return c;
+}
+
+static int
+slots_used(const struct p2pl_node *n)
+{
+	const struct p2pl_peer *p;
+	int c = 0;
+
+	for (p = n->peers; p != NULL; p = p->next)
+		c += popcount(p->kids);
+	return c;
+}
+
+static int
+uploads(const struct p2pl_node *n)
+{
+	return p2pl_rate_bytes(&n->cfg.up, n->st.bitrate) != 0;
+}
+
 void
 p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
     struct p2pl_peer *src, uint64_t now)
 {
 	struct p2pl_peer *p;
-	int i, start, count = count_peers(n), chosen = 0;
-	int fresh = pc->seq + 16 >= n->head;
+	unsigned bit = 1u << SUB(pc->seq);
+	int i, start, count = count_peers(n), chosen = 0, kids = 0;
+	int fresh = pc->seq + 16 >= n->head, announce = uploads(n);
 
 	if (count == 0)
 		return;
+	for (p = n->peers; p != NULL; p = p->next)
+		if ((p->kids & bit) && p->state == PEER_READY && p->subscribed)
+			kids = 1;
 	start = (int)(n->rr++ % (unsigned)count);
 	/* walk the peers once, from a rotating start */
 	for (i = 0, p = n->peers; i < start; i++)
@@ -96,13 +166,173 @@ p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
 			enqueue(p, pc->seq, now);
 			continue;
 		}
-		if (p->subscribed && fresh && chosen < n->cfg.push &&
+		if (p->subscribed && fresh && (p->kids & bit)) {
+			enqueue(p, pc->seq, now);
+			continue;
+		}
+		if (p->subscribed && fresh && !kids && chosen < n->cfg.push &&
+		    (n->cfg.role != P2PL_ROLE_VIEWER || !n->cfg.trees) &&
 		    enqueue(p, pc->seq, now) == 0) {
 			chosen++;
 			continue;
 		}
-		if (n->cfg.role != P2PL_ROLE_PUBLISHER)
+		if (n->cfg.role != P2PL_ROLE_PUBLISHER && announce)
 			send_have(p, pc->seq);
+	}
+}
+
+/* True when we hold seq or have heard of it. */
+int
+p2pl__sched_knows(const struct p2pl_node *n, uint64_t seq)
+{
+	if (n->have_any && seq + P2PL_RING <= n->head)
+		return 1;
+	return p2pl__ring_get(n, seq) != NULL ||
+	    n->wants[seq % P2PL_RING].seq == seq + 1;
+}
+
+/* p told us first of seq (piece: by sending it): credit it, and count
+ * against the substream's parent when that was someone else's piece. */
+void
+p2pl__sched_first(struct p2pl_peer *p, uint64_t seq, int piece)
+{
+	struct p2pl_node *n = p->node;
+	unsigned k = SUB(seq);
+
+	if (p->first[k] < UINT32_MAX)
+		p->first[k]++;
+	if (!piece || n->parent[k] == NULL)
+		return;
+	if (n->parent[k] == p)
+		n->miss[k] = 0;
+	else
+		n->miss[k]++;
+}
+
+static void
+send_mask(struct p2pl_peer *p, uint8_t type, unsigned mask)
+{
+	uint8_t msg[P2PL_MSG_HDR + 8];
+
+	p2pl__send(p, msg, p2pl_wire_u64(msg, type, mask), NULL);
+}
+
+/* CHOOSE from a child: keep what it still wants, take on what we can. */
+int
+p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask, uint64_t now)
+{
+	struct p2pl_node *n = p->node;
+	int room;
+	unsigned k;
+
+	(void)now;
+	if (mask >> SUBS != 0) {
+		p2pl_seterr(p->err, sizeof(p->err), "choose: no such substream");
+		return -1;
+	}
+	p->kids &= (unsigned)mask;
+	room = slots(n) - slots_used(n);
+	for (k = 0; k < SUBS && room > 0; k++)
+		if ((mask >> k & 1) && !(p->kids >> k & 1) &&
+		    n->parent[k] != p) {	/* never each other's parent */
+			p->kids |= 1u << k;
+			room--;
+		}
+	send_mask(p, P2PL_MSG_ACCEPT, p->kids);
+	return 0;
+}
+
+/* ACCEPT from a parent: what it refused we seek elsewhere. */
+int
+p2pl__sched_accept(struct p2pl_peer *p, uint64_t mask, uint64_t now)
+{
+	struct p2pl_node *n = p->node;
+	unsigned k;
+
+	if (mask >> SUBS != 0) {
+		p2pl_seterr(p->err, sizeof(p->err), "accept: no such substream");
+		return -1;
+	}
+	for (k = 0; k < SUBS; k++)
+		if ((p->chose >> k & 1) && !(mask >> k & 1)) {
+			if (n->parent[k] == p) {
+				n->parent[k] = NULL;
+				n->miss[k] = 0;
+			}
+			p->refused[k] = now + REFUSE_TIME;
+		}
+	p->chose &= (unsigned)mask;
+	/* it took on more than we still want (we changed our mind since) */
+	if (mask & ~(uint64_t)p->chose)
+		send_mask(p, P2PL_MSG_CHOOSE, p->chose);
+	return 0;
+}
+
+/*
+ * The neighbour that lately told us first of substream k's pieces.  Only
+ * relays and the publisher, unless cfg.trees: then viewers too, but only
+ * those that have told us first of some.
+ */
+static struct p2pl_peer *
+best_parent(struct p2pl_node *n, unsigned k, uint64_t now)
+{
+	struct p2pl_peer *p, *best = NULL;
+	uint32_t ties = 0;
+
+	for (p = n->peers; p != NULL; p = p->next) {
+		if (p->state != PEER_READY || (p->kids >> k & 1) ||
+		    now < p->refused[k] || (p->hello.role == P2PL_ROLE_VIEWER &&
+		    (!n->cfg.trees || p->first[k] == 0)))
+			continue;
+		if (best != NULL && p->first[k] < best->first[k])
+			continue;
+		if (best == NULL || p->first[k] > best->first[k])
+			ties = 0;
+		if (randombytes_uniform(++ties) == 0)
+			best = p;
+	}
+	return best;
+}
+
+void
+p2pl__sched_parents(struct p2pl_node *n, uint64_t now)
+{
+	struct p2pl_peer *p;
+	unsigned k, mask;
+
+	/* relays, and viewers that talk to relays only; the others too
+	 * with cfg.trees */
+	if (n->cfg.role == P2PL_ROLE_PUBLISHER || (n->cfg.role ==
+	    P2PL_ROLE_VIEWER && !n->cfg.relay_only && !n->cfg.trees) ||
+	    now < n->parents_t + PARENT_EVERY)
+		return;
+	n->parents_t = now;
+	if (++n->reviews % DECAY_EVERY == 0)
+		for (p = n->peers; p != NULL; p = p->next)
+			for (k = 0; k < SUBS; k++)
+				p->first[k] /= 2;
+	for (k = 0; k < SUBS; k++) {
+		p = n->parent[k];
+		if (p != NULL && n->miss[k] >= MISS_MAX) {
+			p->refused[k] = now + REFUSE_TIME;
+			n->parent[k] = p = NULL;
+		}
+		if (p == NULL || p->state != PEER_READY) {
+			n->miss[k] = 0;
+			n->parent[k] = best_parent(n, k, now);
+		}
+	}
+	for (p = n->peers; p != NULL; p = p->next) {
+		if (p->state != PEER_READY)
+			continue;
+		mask = 0;
+		for (k = 0; k < SUBS; k++)
+			if (n->parent[k] == p)
+				mask |= 1u << k;
+		if (mask != p->chose) {
+			p->chose = mask;
+			send_mask(p, P2PL_MSG_CHOOSE, mask);
+		}
 	}
 }
 
@@ -191,6 +421,8 @@ p2pl__sched_subscribe(struct p2pl_peer *p, uint64_t from, uint64_t now)
 	if (from == 0) {
 		/* a newcomer: say what we hold from the newest join point and
 		 * let it pull, spreading its start over all its neighbours */
+		if (!uploads(n))
+			return;
 		for (pc = p2pl__ring_get(n, n->last_join); pc != NULL;
 		    pc = p2pl__ring_next(n, pc->seq + 1))
 			send_have(p, pc->seq);
@@ -270,6 +502,7 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 			w->asked = 0;
 			w->from = NULL;
 		}
+		/* a parent should bring it: give it the time to */
 		if (now < w->heard + PULL_DELAY) {
 			if (w->heard + PULL_DELAY - now < wait)
 				wait = w->heard + PULL_DELAY - now;
@@ -291,6 +524,11 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 void
 p2pl__sched_forget(struct p2pl_node *n, struct p2pl_peer *p)
 {
+	for (unsigned k = 0; k < SUBS; k++)
+		if (n->parent[k] == p) {
+			n->parent[k] = NULL;
+			n->miss[k] = 0;
+		}
 	for (int i = 0; i < P2PL_RING; i++)
 		if (n->wants[i].from == p) {
 			n->wants[i].from = NULL;

@@ -27,6 +27,8 @@ enum {
 	P2PL_MSG_PING = 6,
 	P2PL_MSG_PONG = 7,
 	P2PL_MSG_PEX = 8,
+	P2PL_MSG_CHOOSE = 9,
+	P2PL_MSG_ACCEPT = 10,
 };
 
 /* SUBSCRIBE from this: only pieces that arrive from now on */
@@ -73,7 +75,15 @@ size_t p2pl_wire_subscribe(uint8_t *out, uint64_t from, uint32_t latency_ms);
 int p2pl_wire_parse_subscribe(const uint8_t *body, size_t n, uint64_t *from,
     uint32_t *latency_ms, char *err, size_t errlen);
 
-/* Messages whose body is one u64: HAVE, REQUEST, PING, PONG. */
+/*
+ * Substreams: piece seq belongs to substream seq % P2PL_SUBSTREAMS.  CHOOSE
+ * carries a u64 mask of the substreams the sender wants pushed by the
+ * receiver (its parent for them); ACCEPT the mask the parent took on.
+ */
+#define P2PL_SUBSTREAMS 8
+
+/* Messages whose body is one u64: HAVE, REQUEST, PING, PONG, CHOOSE,
+ * ACCEPT. */
 size_t p2pl_wire_u64(uint8_t *out, uint8_t type, uint64_t v);
 int p2pl_wire_parse_u64(const uint8_t *body, size_t n, uint64_t *v,
     char *err, size_t errlen);

@@ -122,7 +122,7 @@ static struct {
 	double seconds, join, gop, mult, pub_mult, slow_frac, slow_mult;
 	double churn_frac, churn_every, latency_s;
 	uint64_t bps, link, lat_min, lat_max, seed;
-	int tracker, real_verify, verbose, push;
+	int tracker, real_verify, verbose, push, trees;
 	/* state */
 	uint64_t now, seq;
 	struct hent *heap;
@@ -584,6 +584,7 @@ node_start(struct sn *s, int role, double mult)
 	cfg.latency = role == P2PL_ROLE_VIEWER ? (uint64_t)(S.latency_s * 1e6) : 0;
 	cfg.window = role == P2PL_ROLE_VIEWER ? 0 : 10000000;
 	cfg.push = role == P2PL_ROLE_VIEWER ? S.push : 0;
+	cfg.trees = role == P2PL_ROLE_VIEWER && S.trees;
 	cfg.up.kind = P2PL_RATE_MULT;
 	cfg.up.mult = mult;
 	s->mult = mult;
@@ -837,7 +838,7 @@ report(double wall)
 	    "\"startup_p50\":%.3f,\"startup_p99\":%.3f,\"publisher_ratio\":%.3f,"
 	    "\"upload_min\":%.2f,\"upload_p10\":%.2f,\"upload_median\":%.2f,"
 	    "\"upload_p90\":%.2f,\"upload_max\":%.2f,\"dup_ratio\":%.4f,\"requests_per_piece\":%.3f,"
-	    "\"viewer_up\":%.2f,\"link_bps\":%llu,\"latency_ms\":[%llu,%llu],\"tracker\":%d,\"push\":%d,"
+	    "\"viewer_up\":%.2f,\"link_bps\":%llu,\"latency_ms\":[%llu,%llu],\"tracker\":%d,\"push\":%d,\"trees\":%d,"
 	    "\"churn\":[%.2f,%.0f],\"verify\":\"%s\",\"seed\":%llu,"
 	    "\"events\":%llu,\"wall_s\":%.1f,\"rss_mib\":%.0f}\n",
 	    S.n, S.seconds, (unsigned long long)S.bps,
@@ -854,7 +855,7 @@ report(double wall)
 	    in ? (double)requests / (double)in : 0, S.mult,
 	    (unsigned long long)S.link, (unsigned long long)(S.lat_min / 1000),
 	    (unsigned long long)(S.lat_max / 1000), S.tracker,
-	    S.push ? S.push : 1, S.churn_frac, S.churn_every, S.real_verify ? "ed25519" : "bytes",
+	    S.push ? S.push : 1, S.trees, S.churn_frac, S.churn_every, S.real_verify ? "ed25519" : "bytes",
 	    (unsigned long long)S.seed, (unsigned long long)S.events, wall,
 	    (double)ru.ru_maxrss / 1024);
 	free(up);
@@ -912,8 +913,9 @@ usage(int rc)
 	    "[--link RATE]\n"
 	    "                [--latency MIN:MAX] [--play-latency SECONDS] "
 	    "[--tracker K]\n"
-	    "                [--churn FRAC:SECONDS] [--push N] [--seed N] "
-	    "[--verify bytes|ed25519]\n");
+	    "                [--churn FRAC:SECONDS] [--push N] [--trees] "
+	    "[--seed N]\n"
+	    "                [--verify bytes|ed25519]\n");
 	exit(rc);
 }
 
@@ -963,6 +965,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "slow", required_argument, NULL, 'W' },
 		{ "tracker", required_argument, NULL, 'T' },
+		{ "trees", no_argument, NULL, 'R' },
 		{ "verify", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1026,6 +1029,9 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			S.push = (int)num("--push", optarg, 1, 64);
+			break;
+		case 'R':
+			S.trees = 1;
 			break;
 		case 'P':
 			S.pub_mult = num("-P", optarg, 0.1, 1000);
