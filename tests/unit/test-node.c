@@ -435,6 +435,127 @@ test_ban(void)
 	p2pl_node_free(pub);
 }
 
+/* True when a message of this type waits on l. */
+static int
+carries(const struct link *l, uint8_t type)
+{
+	const uint8_t *body;
+	size_t off = 0, len;
+	uint8_t t;
+	long r;
+
+	while ((r = p2pl_wire_next(l->buf + off, l->len - off, &t, &body,
+	    &len, NULL, 0)) > 0) {
+		if (t == type)
+			return 1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* A viewer that uploads nothing announces nothing: it would be asked. */
+static void
+test_silent(void)
+{
+	struct side sa = { 0 }, sb = { 0 };
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	static struct link pa, ap, ab[2], ba[2];
+	struct p2pl_node *a, *b[2];
+	uint64_t now = T0;
+	int i, j, heard = 0;
+
+	for (i = 0; i < 2; i++) {
+		a = node(P2PL_ROLE_VIEWER, &sa, 1000000, i == 0 ? "0" : NULL);
+		connect_nodes(a, pub, &ap, &pa, now);
+		pump_all(&ap, &pa, now);
+		for (j = 0; j < 2; j++) {
+			b[j] = node(P2PL_ROLE_VIEWER, &sb, 1000000, NULL);
+			connect_nodes(b[j], a, &ba[j], &ab[j], now);
+			pump_all(&ab[j], &ba[j], now);
+			ab[j].len = 0;
+		}
+		/* a join point, then a piece a pushes to one of the two and
+		 * tells the other of */
+		p2pl_node_publish(pub, mk(200 + 2 * (uint64_t)i, now,
+		    P2PL_PIECE_JOIN, 1000), now);
+		pump_all(&ap, &pa, now);
+		ab[0].len = ab[1].len = 0;
+		p2pl_node_publish(pub, mk(201 + 2 * (uint64_t)i, now, 0, 1000),
+		    now);
+		pump_all(&ap, &pa, now);
+		for (j = 0; j < 2; j++) {
+			heard |= carries(&ab[j], P2PL_MSG_HAVE) << i;
+			p2pl_node_free(b[j]);
+		}
+		p2pl_node_peer_del(pub, ap.peer);
+		p2pl_node_free(a);
+	}
+	ok(heard == 2, "-u 0 sends no HAVE, the default does (%d)", heard);
+	p2pl_node_free(pub);
+}
+
+/* Relay-only viewers choose the publisher as parent of every substream;
+ * it takes on what its cap allows and pushes those at once. */
+static void
+test_parents(void)
+{
+	static struct side sv[3];
+	static struct link ab[3], ba[3];
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, "2x");
+	struct p2pl_node *vw[3];
+	struct p2pl_node_stats st;
+	uint64_t now = T0, seq;
+	int i, k, pushed = 1;
+
+	for (i = 0; i < 3; i++) {
+		vw[i] = node(P2PL_ROLE_VIEWER, &sv[i], 1000000,
+		    i == 2 ? "0" : NULL);
+		vw[i]->cfg.relay_only = 1;
+		connect_nodes(vw[i], pub, &ab[i], &ba[i], now);
+		pump_all(&ab[i], &ba[i], now);
+	}
+	/* the viewers choose one after the other */
+	for (i = 0; i < 3; i++) {
+		now += 300000;
+		p2pl_node_tick(vw[i], now);
+		pump_all(&ab[i], &ba[i], now);
+	}
+	ok(ba[0].peer->chose == 0xff && vw[0]->parent[5] == ba[0].peer,
+	    "the first has all 8 substreams pushed (%#x)", ba[0].peer->chose);
+	ok(ba[1].peer->chose == 0x0f && vw[1]->parent[4] == NULL &&
+	    ba[1].peer->refused[4] > now,
+	    "the second 4: a 2x publisher pushes 12 (%#x)", ba[1].peer->chose);
+	ok(ba[2].peer->chose == 0, "the third none (%#x)", ba[2].peer->chose);
+	for (seq = 100; seq <= 140; seq++) {
+		now += 50000;
+		p2pl_node_publish(pub, mk(seq, now, seq % 20 == 0 ?
+		    P2PL_PIECE_JOIN : 0, 1000), now);
+		p2pl_node_tick(pub, now);
+		for (i = 0; i < 3; i++)
+			pump_all(&ab[i], &ba[i], now);
+	}
+	for (i = 0; i < sv[0].n; i++)
+		if (sv[0].delivered[i] != 100 + (uint64_t)i)
+			pushed = 0;
+	p2pl_node_stats(vw[0], &st);
+	ok(pushed && sv[0].n == 41 && st.requests == 0,
+	    "every piece reached it on publishing, unasked (%d played from %llu, "
+	    "%llu requests)", sv[0].n, sv[0].n ?
+	    (unsigned long long)sv[0].delivered[0] : 0ULL,
+	    (unsigned long long)st.requests);
+	/* a mask beyond the substreams is a broken message */
+	now += 1000;
+	ab[0].len = p2pl_wire_u64(ab[0].buf, P2PL_MSG_CHOOSE, 0x100);
+	ok(pump(&ab[0], now) == -1 && strstr(ab[0].why, "substream"),
+	    "CHOOSE of substream 8 refused: %s", ab[0].why);
+	for (k = 0, i = 0; k < SUBS; k++)
+		i += vw[0]->parent[k] != NULL;
+	ok(i == 8, "the viewer's parents stand until the peer is gone");
+	for (i = 0; i < 3; i++)
+		p2pl_node_free(vw[i]);
+	p2pl_node_free(pub);
+}
+
 int
 main(void)
 {
@@ -449,5 +570,7 @@ main(void)
 	test_handshake();
 	test_rate();
 	test_ban();
+	test_parents();
+	test_silent();
 	return tap_done();
 }
