@@ -2,30 +2,35 @@
  * sched.c - the scheduler of the protocol core: who gets which piece,
  * within the upload cap.
  *
- * The stream is cut into P2PL_SUBSTREAMS substreams (seq modulo).  Each
- * viewer chooses for every substream one neighbour as its parent (CHOOSE),
- * the one that lately told it first of that substream's pieces; a parent
- * takes on as many children as its upload cap allows (ACCEPT) and pushes
- * them every fresh piece of their substreams at once, so a piece travels
- * down these trees at one one-way latency a hop, and no two neighbours
- * push one piece to the same peer.  A parent that lets others beat it
- * MISS_MAX times in a row is dropped for a while.  Every other neighbour
- * hears of a fresh piece by HAVE (a node that uploads nothing announces
- * nothing); where a substream has no children yet, the piece is pushed to
- * cfg.push neighbours instead.
+ * The stream is cut into P2PL_SUBSTREAMS substreams (seq modulo).  A relay,
+ * or a viewer that talks to relays only, chooses for every substream one
+ * neighbour as its parent (CHOOSE): a relay or the publisher, the one that
+ * lately told it first of that substream's pieces.  A parent takes on as
+ * many children as its upload cap allows (ACCEPT) and pushes them every
+ * fresh piece of their substreams at once.  A parent that lets others beat
+ * it MISS_MAX times in a row is dropped for a while.  (With cfg.trees,
+ * viewers choose viewers too: an experiment, see p2pl-sim --trees.)
  *
- * A piece we know exists and still lack is requested from a neighbour that
- * holds it (at once, or after PULL_DELAY when a parent should bring it),
+ * Every other neighbour hears of a fresh piece by HAVE; a node that uploads
+ * nothing announces nothing.  Where a substream has no children, the
+ * publisher or a relay pushes the piece to cfg.push neighbours instead; a
+ * viewer pushes only to its children, since a push nobody asked for
+ * crosses requests and arrives twice.
+ *
+ * A piece we know exists and still lack is requested at once from a
+ * neighbour that holds it (after PULL_DELAY when a parent should push it
+ * or only the publisher is known to hold it),
  * preferring viewers and relays over the publisher and the least asked; a
  * request unanswered in PULL_TIMEOUT goes to another.  Requests are served
- * before pushes; nothing staler than the receiver's latency is sent, and
- * nothing twice to one peer.
+ * before pushes, except at the publisher, whose pushes every viewer waits
+ * for; nothing staler than the receiver's latency is sent, and nothing
+ * twice to one peer.
  */
 #include "node-int.h"
 
 #include <sodium.h>
 
-#define PULL_DELAY 50000
+#define PULL_DELAY 50000		/* for a piece a parent should push */
 #define PULL_TIMEOUT 150000		/* plus twice the holder's RTT */
 #define REQUEST_TTL 400000		/* a holder drops requests this old */
 #define REQ_PER_PEER 8
@@ -171,7 +176,7 @@ p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
 			continue;
 		}
 		if (p->subscribed && fresh && !kids && chosen < n->cfg.push &&
-		    (n->cfg.role != P2PL_ROLE_VIEWER || !n->cfg.trees) &&
+		    n->cfg.role != P2PL_ROLE_VIEWER &&
 		    enqueue(p, pc->seq, now) == 0) {
 			chosen++;
 			continue;
@@ -502,13 +507,17 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 			w->asked = 0;
 			w->from = NULL;
 		}
-		/* a parent should bring it: give it the time to */
-		if (now < w->heard + PULL_DELAY) {
+		h = holder(n, s, failed);
+		/* a parent should bring it, or only the publisher is known to
+		 * hold it yet: give the parent, or the swarm, the time to */
+		if ((n->parent[SUB(s)] != NULL || (h != NULL &&
+		    h->hello.role == P2PL_ROLE_PUBLISHER)) &&
+		    now < w->heard + PULL_DELAY) {
 			if (w->heard + PULL_DELAY - now < wait)
 				wait = w->heard + PULL_DELAY - now;
 			continue;
 		}
-		if ((h = holder(n, s, failed)) == NULL)
+		if (h == NULL)
 			continue;
 		p2pl__send(h, msg, p2pl_wire_u64(msg, P2PL_MSG_REQUEST, s), NULL);
 		w->asked = now;
@@ -536,9 +545,10 @@ p2pl__sched_forget(struct p2pl_node *n, struct p2pl_peer *p)
 		}
 }
 
-/* Send p its next piece if the caps allow; 1 if one went. */
+/* Send p its next piece if the caps allow (pushes only: none it asked
+ * for); 1 if one went. */
 static int
-send_one(struct p2pl_peer *p, uint64_t now)
+send_one(struct p2pl_peer *p, uint64_t now, int pushes)
 {
 	struct p2pl_node *n = p->node;
 	const struct p2pl_piece *h = p2pl__ring_get(n, n->head);
@@ -553,7 +563,7 @@ send_one(struct p2pl_peer *p, uint64_t now)
 	if (n->cb.backlog(n->cb.arg, p->conn) >= P2PL_BACKLOG_MAX)
 		return 0;
 	for (;;) {
-		if (q_pop(&p->rq, &s, &t) == 0) {
+		if (!pushes && q_pop(&p->rq, &s, &t) == 0) {
 			/* the asker has given up on it and asked another */
 			if (now > t + REQUEST_TTL)
 				continue;
@@ -577,12 +587,15 @@ void
 p2pl__sched_flush(struct p2pl_node *n, uint64_t now)
 {
 	struct p2pl_peer *p;
-	int sent;
+	int sent, pushes;
 
-	/* one piece per peer per round, so a capped upload is shared fairly */
-	do {
-		sent = 0;
-		for (p = n->peers; p != NULL; p = p->next)
-			sent += send_one(p, now);
-	} while (sent > 0);
+	/* one piece per peer per round, so a capped upload is shared fairly;
+	 * the publisher's pushes first: every viewer waits for them */
+	for (pushes = n->cfg.role == P2PL_ROLE_PUBLISHER; pushes >= 0;
+	    pushes--)
+		do {
+			sent = 0;
+			for (p = n->peers; p != NULL; p = p->next)
+				sent += send_one(p, now, pushes);
+		} while (sent > 0);
 }

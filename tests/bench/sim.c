@@ -583,7 +583,7 @@ node_start(struct sn *s, int role, double mult)
 	/* p2pl-fetch's and p2pl-publish's defaults */
 	cfg.latency = role == P2PL_ROLE_VIEWER ? (uint64_t)(S.latency_s * 1e6) : 0;
 	cfg.window = role == P2PL_ROLE_VIEWER ? 0 : 10000000;
-	cfg.push = role == P2PL_ROLE_VIEWER ? S.push : 0;
+	cfg.push = role == P2PL_ROLE_PUBLISHER ? S.push : 0;
 	cfg.trees = role == P2PL_ROLE_VIEWER && S.trees;
 	cfg.up.kind = P2PL_RATE_MULT;
 	cfg.up.mult = mult;
