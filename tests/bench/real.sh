@@ -110,7 +110,13 @@ pubcap=2x
     <"$D/feed" >"$D/uri" 2>"$D/pub.err" &
 PUB=$!
 PIDS="$PIDS $PUB"
-while [ ! -s "$D/uri" ]; do sleep 0.1; done
+while [ ! -s "$D/uri" ]; do
+	if ! kill -0 "$PUB" 2>/dev/null; then
+		echo "real.sh: p2pl-publish failed: $(cat "$D/pub.err")" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
 URI=$(head -n 1 "$D/uri")
 
 # start viewer I (generation G): its stats go to v.I.G.stats
