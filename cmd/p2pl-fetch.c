@@ -171,6 +171,8 @@ stats_line(struct fetch *f, char *line, size_t size)
 	p2pl_json_num(&j, "delay_p99", f->p99);
 	p2pl_json_num(&j, "delay_p50_all", p2pl_hist_quantile(&os->total, .5));
 	p2pl_json_num(&j, "delay_p99_all", p2pl_hist_quantile(&os->total, .99));
+	p2pl_json_num(&j, "delay_max", (double)os->all.max / 1e6);
+	p2pl_json_loghist(&j, "delay_hist", &os->all);
 	p2pl_json_num(&j, "startup", os->first_byte == 0 ? -1 :
 	    (double)(os->first_byte - f->started) / 1e6);
 	p2pl_json_num(&j, "latency", (double)f->latency / 1e6);

@@ -32,6 +32,10 @@ struct conn {
 	struct evbuffer *plain;		/* opened, not yet taken by the node */
 	struct evbuffer *pending;	/* to seal, at the end of this turn */
 	struct event *seal_ev;
+	struct evbuffer *held;		/* sealed, held back (P2PL_NET_DELAY) */
+	struct evbuffer *marks;		/* a struct hold per batch in held */
+	struct event *hold_ev;
+	size_t marked;			/* bytes of held that marks cover */
 	struct p2pl_peer *peer;
 	struct p2pl_addr addr;	/* dialled, or the remote end */
 	int outgoing;
@@ -61,6 +65,13 @@ struct p2pl_net {
 	struct p2pl_addr seeds[SEEDS_MAX];
 	int seed_warned[SEEDS_MAX];	/* said it is down, not yet back */
 	int nseeds, want_out;
+	uint64_t delay;			/* P2PL_NET_DELAY, µs; 0: none */
+};
+
+/* A batch of held bytes: the next len bytes of held go out at due. */
+struct hold {
+	uint64_t due;
+	size_t len;
 };
 
 static void
@@ -127,6 +138,12 @@ conn_free(struct conn *c)
 		evbuffer_free(c->pending);
 	if (c->seal_ev != NULL)
 		event_free(c->seal_ev);
+	if (c->hold_ev != NULL)
+		event_free(c->hold_ev);
+	if (c->held != NULL)
+		evbuffer_free(c->held);
+	if (c->marks != NULL)
+		evbuffer_free(c->marks);
 	p2pl_sec_wipe(&c->sec);
 	free(c);
 }
@@ -170,6 +187,60 @@ conn_ready(struct conn *c)
 		logf_(c->net, P2PL_LOG_INFO, "%s: connected", c->name);
 }
 
+/* The held bytes that are due to the socket, in order; the timer is
+ * set for the next batch. */
+static void
+release(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct hold h;
+	struct timeval tv;
+	uint64_t now = p2pl_wall_us();
+
+	(void)fd;
+	(void)what;
+	while (evbuffer_copyout(c->marks, &h, sizeof(h)) == sizeof(h)) {
+		if (h.due > now + 500) {	/* the timer's slack */
+			tv.tv_sec = (time_t)((h.due - now) / 1000000);
+			tv.tv_usec = (suseconds_t)((h.due - now) % 1000000);
+			evtimer_add(c->hold_ev, &tv);
+			return;
+		}
+		evbuffer_remove_buffer(c->held, bufferevent_get_output(c->bev),
+		    h.len);
+		evbuffer_drain(c->marks, sizeof(h));
+		c->marked -= h.len;
+	}
+}
+
+/* What was added to held since the last mark goes out net->delay from
+ * now; -1 when out of memory. */
+static int
+hold_mark(struct conn *c)
+{
+	struct hold h;
+
+	h.len = evbuffer_get_length(c->held) - c->marked;
+	if (h.len == 0)
+		return 0;
+	h.due = p2pl_wall_us() + c->net->delay;
+	if (evbuffer_add(c->marks, &h, sizeof(h)) == -1)
+		return -1;
+	c->marked += h.len;
+	if (!evtimer_pending(c->hold_ev, NULL))
+		release(-1, 0, c);
+	return 0;
+}
+
+/* Bytes for the socket: written, or held back for P2PL_NET_DELAY. */
+static int
+conn_put(struct conn *c, const void *data, size_t len)
+{
+	if (c->net->delay == 0)
+		return bufferevent_write(c->bev, data, len);
+	return evbuffer_add(c->held, data, len);
+}
+
 /* Seal what the node queued into frames on the socket. */
 static void
 seal(evutil_socket_t fd, short what, void *arg)
@@ -185,8 +256,10 @@ seal(evutil_socket_t fd, short what, void *arg)
 		n = p2pl_sec_seal(&c->sec, evbuffer_pullup(c->pending,
 		    (ssize_t)n), n, frame);
 		evbuffer_drain(c->pending, n - P2PL_SEC_HDR - P2PL_SEC_TAG);
-		bufferevent_write(c->bev, frame, n);
+		conn_put(c, frame, n);
 	}
+	if (c->net->delay > 0)
+		hold_mark(c);
 }
 
 /* Open the frames that came whole; 0, or -1 (closed) on a bad one. */
@@ -314,13 +387,17 @@ conn_new(struct p2pl_net *net, struct bufferevent *bev, int outgoing,
 	c->plain = evbuffer_new();
 	c->pending = evbuffer_new();
 	c->seal_ev = event_new(net->base, -1, 0, seal, c);
+	c->held = evbuffer_new();
+	c->marks = evbuffer_new();
+	c->hold_ev = evtimer_new(net->base, release, c);
 	if (sec != NULL)
 		c->sec = *sec;
 	else
 		p2pl_sec_init(&c->sec, outgoing);
 	if (c->plain == NULL || c->pending == NULL || c->seal_ev == NULL ||
-	    (sec == NULL && bufferevent_write(bev, c->sec.pk,
-	    P2PL_SEC_PKLEN) == -1) ||
+	    c->held == NULL || c->marks == NULL || c->hold_ev == NULL ||
+	    (sec == NULL && (conn_put(c, c->sec.pk, P2PL_SEC_PKLEN) == -1 ||
+	    (net->delay > 0 && hold_mark(c) == -1))) ||
 	    (c->peer = p2pl_node_peer_new(net->node, c, outgoing, a,
 	    p2pl_wall_us())) == NULL) {
 		c->bev = NULL;	/* the caller's still */
@@ -631,7 +708,7 @@ node_backlog(void *arg, void *conn)
 	const struct conn *c = conn;
 
 	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
-	    evbuffer_get_length(c->pending);
+	    evbuffer_get_length(c->held) + evbuffer_get_length(c->pending);
 }
 
 static void
@@ -652,6 +729,28 @@ node_drop(void *arg, void *conn, const char *why)
 	conn_close(c, why, c->peer != NULL && p2pl_peer_banned(c->peer));
 }
 
+/* P2PL_NET_DELAY: milliseconds, 0 to 10000, into *us; -1 if bad. */
+static int
+delay_env(uint64_t *us, char *err, size_t errlen)
+{
+	const char *s = getenv("P2PL_NET_DELAY");
+	char *end;
+	long ms;
+
+	*us = 0;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	ms = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0 || ms < 0 || ms > 10000) {
+		p2pl_seterr(err, errlen, "P2PL_NET_DELAY: want milliseconds "
+		    "from 0 to 10000, not \"%.32s\"", s);
+		return -1;
+	}
+	*us = (uint64_t)ms * 1000;
+	return 0;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -664,14 +763,18 @@ struct p2pl_net *
 p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
     const struct p2pl_net_cb *cb, char *err, size_t errlen)
 {
-	struct p2pl_net *net = calloc(1, sizeof(*net));
+	struct p2pl_net *net;
 	struct p2pl_node_cb ncb = {
 		.send = node_send, .backlog = node_backlog,
 		.deliver = node_deliver, .drop = node_drop,
 	};
+	uint64_t delay;
 
-	if (net == NULL)
+	if (delay_env(&delay, err, errlen) == -1)
+		return NULL;
+	if ((net = calloc(1, sizeof(*net))) == NULL)
 		goto fail;
+	net->delay = delay;
 	net->base = base;
 	net->cb = *cb;
 	memcpy(net->key, cfg->key, P2PL_KEYLEN);
@@ -684,6 +787,10 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 	net->tick_ev = evtimer_new(base, on_tick, net);
 	net->lis_ev = evtimer_new(base, lis_resume, net);
 	net->want_out = WANT_OUT;
+	if (delay > 0)
+		logf_(net, P2PL_LOG_WARN, "P2PL_NET_DELAY: holding every "
+		    "connection's outgoing bytes %llu ms (a testing knob)",
+		    (unsigned long long)(delay / 1000));
 	if (net->node == NULL || net->dns == NULL || net->tick_ev == NULL ||
 	    net->lis_ev == NULL)
 		goto fail;

@@ -62,6 +62,7 @@ account(struct p2pl_out *o)
 			break;
 		p2pl_hist_add(&o->st.interval, (int64_t)(now - m->stamp));
 		p2pl_hist_add(&o->st.total, (int64_t)(now - m->stamp));
+		p2pl_loghist_add(&o->st.all, (int64_t)(now - m->stamp));
 		o->st.pieces++;
 		o->mtail++;
 	}
@@ -346,6 +347,7 @@ p2pl_out_new(struct event_base *base, int fd, size_t cap,
 		return NULL;
 	o->fd = fd;
 	o->cap = cap;
+	p2pl_loghist_init(&o->st.all);
 	for (unsigned i = 0; i < NPID; i++)
 		o->cc[i].last = 16;
 	o->on_error = on_error;

@@ -4,7 +4,8 @@
  * Pipes and sockets are written without blocking from the event loop;
  * files and devices are written directly.  The delay of each piece (wall
  * clock when its last byte was written minus the publisher's stamp) goes
- * into two histograms, one per stats interval and one for the whole run.
+ * into two histograms, one per stats interval and one for the whole run,
+ * and a log histogram for the whole run.
  * When more than cap bytes wait (the player stopped reading), new pieces
  * are dropped and writing resumes at the next join point, at live.  With
  * a lag set, so does a wait that reaches back further than the lag: the
@@ -32,6 +33,7 @@ struct p2pl_out_stats {
 	uint64_t dropped;		/* pieces dropped for a full buffer */
 	uint64_t first_byte;		/* wall clock of the first write, µs */
 	struct p2pl_hist interval, total;
+	struct p2pl_loghist all;	/* the same as total, to add up */
 };
 
 /*

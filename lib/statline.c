@@ -116,7 +116,46 @@ word(struct rd *r, const char *w)
 
 static int object(struct rd *r, struct p2pl_sl_obj *o, int nested);
 
-/* A scalar, or (top level only) an array of objects. */
+/* After its '[': an array of numbers, or (pairs set) of arrays of
+ * numbers; the numbers are counted into *n, not kept. */
+static int
+numbers(struct rd *r, int pairs, int *n)
+{
+	double v;
+
+	ws(r);
+	if (r->s < r->end && *r->s == ']') {
+		r->s++;
+		return 0;
+	}
+	for (;;) {
+		ws(r);
+		if (pairs) {
+			if (r->s >= r->end || *r->s != '[')
+				return bad(r, "expected [");
+			r->s++;
+			if (numbers(r, 0, n) == -1)
+				return -1;
+		} else {
+			if (number(r, &v) == -1)
+				return -1;
+			(*n)++;
+		}
+		ws(r);
+		if (r->s < r->end && *r->s == ',') {
+			r->s++;
+			continue;
+		}
+		if (r->s < r->end && *r->s == ']') {
+			r->s++;
+			return 0;
+		}
+		return bad(r, "expected , or ]");
+	}
+}
+
+/* A scalar, or (top level only) an array of objects, of numbers, or of
+ * arrays of numbers. */
 static int
 value(struct rd *r, struct p2pl_sl_field *f, int nested)
 {
@@ -151,6 +190,11 @@ value(struct rd *r, struct p2pl_sl_field *f, int nested)
 	if (r->s < r->end && *r->s == ']') {
 		r->s++;
 		return 0;
+	}
+	if (r->s < r->end && *r->s != '{') {
+		f->type = P2PL_SL_NUMS;
+		f->first = 0;
+		return numbers(r, *r->s == '[', &f->n);
 	}
 	for (;;) {
 		ws(r);

@@ -4,8 +4,10 @@
  * control sockets, a relay's /stats, or standard input.
  *
  * The input is untrusted.  Accepted is one JSON object whose values are
- * numbers, strings, true, false, null, or arrays of objects whose values
- * are scalars (one level: the "neighbours").  Anything else, a line over
+ * numbers, strings, true, false, null, arrays of objects whose values
+ * are scalars (one level: the "neighbours"), or arrays of numbers or of
+ * arrays of numbers (the "delay_hist"), whose numbers are counted, not
+ * kept.  Anything else, a line over
  * P2PL_SL_LINE_MAX bytes, more than P2PL_SL_FIELDS fields in an object or
  * P2PL_SL_ITEMS objects in all arrays, is refused.  Keys and strings are
  * kept up to P2PL_SL_STR - 1 bytes (longer ones are cut); \u escapes of
@@ -21,14 +23,16 @@
 #define P2PL_SL_ITEMS 256
 #define P2PL_SL_STR 64
 
-enum { P2PL_SL_NULL, P2PL_SL_NUM, P2PL_SL_STRV, P2PL_SL_BOOL, P2PL_SL_ARRAY };
+enum { P2PL_SL_NULL, P2PL_SL_NUM, P2PL_SL_STRV, P2PL_SL_BOOL, P2PL_SL_ARRAY,
+    P2PL_SL_NUMS };
 
 struct p2pl_sl_field {
 	char key[P2PL_SL_STR];
 	int type;
 	double num;			/* NUM, BOOL (0 or 1) */
 	char str[P2PL_SL_STR];		/* STRV */
-	int first, n;			/* ARRAY: items[first .. first+n) */
+	int first, n;			/* ARRAY: items[first .. first+n);
+					   NUMS: n numbers, not kept */
 };
 
 struct p2pl_sl_obj {

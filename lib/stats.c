@@ -42,6 +42,70 @@ p2pl_hist_reset(struct p2pl_hist *h)
 	memset(h, 0, sizeof(*h));
 }
 
+int64_t
+p2pl_loghist_bound(int i)
+{
+	static int64_t bounds[P2PL_LOGHIST_BINS];
+	double b = 1000;
+
+	if (bounds[0] == 0) {
+		for (int k = 0; k < P2PL_LOGHIST_BINS; k++, b *= 1.05)
+			bounds[k] = (int64_t)(b + 0.5);
+	}
+	if (i < 0)
+		i = 0;
+	if (i >= P2PL_LOGHIST_BINS)
+		i = P2PL_LOGHIST_BINS - 1;
+	return bounds[i];
+}
+
+void
+p2pl_loghist_init(struct p2pl_loghist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->max = -1;
+}
+
+void
+p2pl_loghist_add(struct p2pl_loghist *h, int64_t us)
+{
+	int lo = 0, hi = P2PL_LOGHIST_BINS - 1, mid;
+
+	if (us < 0)
+		us = 0;
+	/* the first bin whose bound is not below us */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (p2pl_loghist_bound(mid) < us)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	h->bins[lo]++;
+	h->n++;
+	if (us > h->max)
+		h->max = us;
+}
+
+double
+p2pl_loghist_quantile(const struct p2pl_loghist *h, double q)
+{
+	uint64_t want, seen = 0;
+	int i;
+
+	if (h->n == 0)
+		return -1;
+	want = (uint64_t)(q * (double)h->n);
+	if (want >= h->n)
+		want = h->n - 1;
+	for (i = 0; i < P2PL_LOGHIST_BINS - 1; i++) {
+		seen += h->bins[i];
+		if (seen > want)
+			break;
+	}
+	return (double)p2pl_loghist_bound(i) / 1e6;
+}
+
 static void
 put(struct p2pl_json *j, const char *fmt, ...)
 {
@@ -143,4 +207,24 @@ p2pl_json_close(struct p2pl_json *j)
 	if (j->len >= j->cap)
 		return -1;
 	return (long)j->len;
+}
+
+void
+p2pl_json_loghist(struct p2pl_json *j, const char *k,
+    const struct p2pl_loghist *h)
+{
+	const char *sep = "";
+	int64_t b;
+
+	key(j, k);
+	put(j, "[");
+	for (int i = 0; i < P2PL_LOGHIST_BINS; i++) {
+		if (h->bins[i] == 0)
+			continue;
+		b = p2pl_loghist_bound(i);
+		put(j, "%s[%lld.%03lld,%lu]", sep, (long long)(b / 1000),
+		    (long long)(b % 1000), (unsigned long)h->bins[i]);
+		sep = ",";
+	}
+	put(j, "]");
 }

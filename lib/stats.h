@@ -2,7 +2,9 @@
  * stats.h - delay histograms and the stats line writer.
  *
  * A histogram counts delays in 1 ms bins up to 30 s (larger ones land in
- * the last bin) and answers quantiles.  p2pl_stats_line() formats one
+ * the last bin) and answers quantiles.  A log histogram counts them in
+ * bins whose upper bounds grow by 5% from 1 ms to 61.4 s, so that those of
+ * many programs can be added up (the stats line's delay_hist).  p2pl_stats_line() formats one
  * JSON object (no newline) as documented in p2pl(7), "STATS LINES".
  */
 #ifndef P2PL_STATS_H
@@ -23,6 +25,27 @@ void p2pl_hist_add(struct p2pl_hist *h, int64_t us);
 double p2pl_hist_quantile(const struct p2pl_hist *h, double q);
 void p2pl_hist_reset(struct p2pl_hist *h);
 
+/*
+ * Bin 0 counts delays up to 1 ms, bin i up to 1000 * 1.05^i µs (rounded
+ * to the µs) and above bin i-1's bound; the last bin (61.4 s) also
+ * counts the larger ones.  max is the largest delay added, exactly.
+ */
+#define P2PL_LOGHIST_BINS 227
+
+struct p2pl_loghist {
+	uint64_t n;
+	int64_t max;			/* µs; -1 when empty */
+	uint32_t bins[P2PL_LOGHIST_BINS];
+};
+
+void p2pl_loghist_init(struct p2pl_loghist *h);
+void p2pl_loghist_add(struct p2pl_loghist *h, int64_t us);
+/* Bin i's upper bound in µs. */
+int64_t p2pl_loghist_bound(int i);
+/* Quantile q (0..1) in seconds, the upper bound of its bin (at most 5%
+ * above the true value); -1 when empty. */
+double p2pl_loghist_quantile(const struct p2pl_loghist *h, double q);
+
 /* A growing JSON object: open, add fields, close. */
 struct p2pl_json {
 	char *buf;
@@ -41,6 +64,10 @@ void p2pl_json_array(struct p2pl_json *j, const char *k);
 void p2pl_json_array_end(struct p2pl_json *j);
 void p2pl_json_item(struct p2pl_json *j);
 void p2pl_json_item_end(struct p2pl_json *j);
+/* The log histogram's bins that are not empty, under k, as an array of
+ * [upper bound in ms, count] pairs in increasing order. */
+void p2pl_json_loghist(struct p2pl_json *j, const char *k,
+    const struct p2pl_loghist *h);
 /* Closes the object; returns its length or -1 if it did not fit. */
 long p2pl_json_close(struct p2pl_json *j);
 

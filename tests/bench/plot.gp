@@ -11,8 +11,8 @@ set grid
 set key top left font ",9"
 set ylabel "delay (s)"
 set yrange [0:3.5]
-plot dir.'/real.dat' using 1:2 with linespoints lw 2 pt 7 title "real: p50 (median viewer)", \
-     dir.'/real.dat' using 1:3 with linespoints lw 2 pt 7 title "real: p99 (median viewer)", \
+plot dir.'/real.dat' using 1:2 with linespoints lw 2 pt 7 title "real: p50", \
+     dir.'/real.dat' using 1:3 with linespoints lw 2 pt 7 title "real: p99", \
      dir.'/simpex.dat' using 1:2 with points pt 4 ps 1.2 title "sim loopback, no tracker: p50", \
      dir.'/simpex.dat' using 1:3 with points pt 4 ps 1.2 title "sim loopback, no tracker: p99", \
      dir.'/simlo.dat' using 1:2 with linespoints dt 2 lw 2 pt 6 title "sim loopback, tracker: p50", \

@@ -5,24 +5,38 @@
 # N p2pl-fetch viewers started 20 ms apart, each with an upload cap (-u,
 # and -s FRAC:CAP for a share of slower ones), optionally killed and
 # restarted (-c K:S: K random viewers every S seconds), for -t seconds
-# after the last one started.  With -b the baseline: viewers upload
-# nothing (-u 0) and the publisher has no cap, so it feeds every viewer.
+# after the last one started.  -D MS: every process holds what it sends
+# on each connection MS milliseconds (P2PL_NET_DELAY, p2pl(7)), a one-way
+# delay on every link.  With -b the baseline, every viewer fed by the
+# publisher directly: viewers --relay-only -u 0 (they dial only the
+# publisher, upload nothing, do not listen) and the publisher uncapped;
+# it takes at most 256 connections, so beyond 256 viewers some cannot be
+# fed (said on stderr and in "baseline_unserved").
 #
-# Writes one JSON object to -o FILE (and stdout): delay (each viewer's
-# p50/p99 over its whole run: the median viewer's and the worst), startup
-# p50/p99, continuity (pieces written / (written + skipped)), publisher
-# upload / stream bytes (its count and /proc wchar), viewers' upload /
-# bytes received (min, p10, median, p90, max), CPU % of a core and peak
-# RSS (VmHWM) of every viewer (median, max) and of the publisher, read
-# from /proc before they stop.  Figures, not a test: nothing fails.
+# Writes one JSON object to -o FILE (and stdout): delay p50/p95/p99/max
+# over every piece played at every viewer, from the delay_hist and
+# delay_max of each viewer's last stats line (p50/p95/p99 are the upper
+# bounds of 5% wide bins), and each viewer's own p50/p99 over its run (the
+# median viewer's and the worst), startup p50/p99, continuity (pieces
+# written / (written + skipped)), publisher upload / stream bytes (its
+# count and /proc wchar), viewers' upload / bytes received (min, p10,
+# median, p90, max), CPU % of a core and peak RSS (VmHWM) of every viewer
+# (median, max) and of the publisher, read from /proc before they stop.
+# Figures, not a test: nothing fails.
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${P2PL_BIN:-$PWD/build/bin}
-N=10 DUR=30 KBPS=900 GOP=1 CAP=1.5x SLOW= CHURN= BASE=0 OUT=
-while getopts bc:g:n:o:r:s:t:u: opt; do
+N=10 DUR=30 KBPS=900 GOP=1 CAP=1.5x SLOW= CHURN= BASE=0 OUT= DELAY=0
+PUB_MAX_PEERS=256	# a publisher's connections (lib/node.c, max_peers)
+usage() {
+	echo "usage: real.sh [-b] [-c K:S] [-D MS] [-g GOP] [-n N] [-o FILE] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
+	exit 2
+}
+while getopts bc:D:g:hn:o:r:s:t:u: opt; do
 	case $opt in
 	b) BASE=1 ;;
 	c) CHURN=$OPTARG ;;
+	D) DELAY=$OPTARG ;;
 	g) GOP=$OPTARG ;;
 	n) N=$OPTARG ;;
 	o) OUT=$OPTARG ;;
@@ -30,10 +44,26 @@ while getopts bc:g:n:o:r:s:t:u: opt; do
 	s) SLOW=$OPTARG ;;
 	t) DUR=$OPTARG ;;
 	u) CAP=$OPTARG ;;
-	*) echo "usage: real.sh [-b] [-c K:S] [-g GOP] [-n N] [-o FILE] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
-	   exit 2 ;;
+	*) usage ;;
 	esac
 done
+[ $OPTIND -gt $# ] || usage
+case $DELAY in
+''|*[!0-9]*) echo "real.sh: -D: want milliseconds, 0 to 10000" >&2; exit 2 ;;
+esac
+[ "$DELAY" -le 10000 ] || { echo "real.sh: -D: want milliseconds, 0 to 10000" >&2; exit 2; }
+# every p2pl process started below holds its sending this long
+if [ "$DELAY" -gt 0 ]; then
+	export P2PL_NET_DELAY=$DELAY
+else
+	unset P2PL_NET_DELAY
+fi
+UNSERVED=0
+if [ "$BASE" = 1 ] && [ "$N" -gt "$PUB_MAX_PEERS" ]; then
+	UNSERVED=$((N - PUB_MAX_PEERS))
+	echo "real.sh: -b with $N viewers: the publisher takes at most" \
+	    "$PUB_MAX_PEERS connections, so $UNSERVED viewers cannot be fed" >&2
+fi
 D=$(mktemp -d "${TMPDIR:-/tmp}/p2pl-bench.XXXXXX")
 PIDS=
 cleanup() {
@@ -80,18 +110,24 @@ pubcap=2x
     <"$D/feed" >"$D/uri" 2>"$D/pub.err" &
 PUB=$!
 PIDS="$PIDS $PUB"
-while [ ! -s "$D/uri" ]; do sleep 0.1; done
+while [ ! -s "$D/uri" ]; do
+	if ! kill -0 "$PUB" 2>/dev/null; then
+		echo "real.sh: p2pl-publish failed: $(cat "$D/pub.err")" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
 URI=$(head -n 1 "$D/uri")
 
 # start viewer I (generation G): its stats go to v.I.G.stats
 start_viewer() {
-	cap=$CAP
-	[ "$BASE" = 1 ] && cap=0
+	cap=$CAP only=
 	if [ -n "$SLOW" ]; then
 		frac=${SLOW%%:*}
 		if [ "$(echo "$1 <= $frac * $N" | bc)" = 1 ]; then cap=${SLOW#*:}; fi
 	fi
-	"$BIN/p2pl-fetch" -q -u "$cap" --stats "$D/v.$1.$2.stats" "$URI" \
+	[ "$BASE" = 1 ] && cap=0 only=--relay-only
+	"$BIN/p2pl-fetch" -q $only -u "$cap" --stats "$D/v.$1.$2.stats" "$URI" \
 	    >/dev/null 2>>"$D/v.$1.err" &
 	eval "vpid_$1=$!"
 	eval "vgen_$1=$2"
@@ -142,10 +178,10 @@ while [ "$i" -le "$N" ]; do
 done
 sleep 1.5
 python3 - "$D" "$N" "$DUR" "$KBPS" "$CAP" "$BASE" "${SLOW:-}" "${CHURN:-}" \
-    "$w0" "$w1" "${b0:-0}" "${b1:-0}" <<'PY' | tee "${OUT:-/dev/null}"
+    "$w0" "$w1" "${b0:-0}" "${b1:-0}" "$DELAY" "$UNSERVED" <<'PY' | tee "${OUT:-/dev/null}"
 import glob, json, statistics, sys
 d, n, dur, kbps, cap, base, slow, churn = sys.argv[1:9]
-w0, w1, b0, b1 = map(int, sys.argv[9:13])
+w0, w1, b0, b1, delay, unserved = map(int, sys.argv[9:15])
 n = int(n)
 def lines(f):
     out = []
@@ -162,6 +198,22 @@ def q(v, p):
 runs = [lines(f) for f in sorted(glob.glob(d + "/v.*.stats"))]
 last = [r[-1] for r in runs if r]
 pub = lines(d + "/pub.stats")[-1]
+# every piece at every viewer: the viewers' histograms added up; a
+# quantile is the bound of the bin it falls in (as p2pl-fetch's own)
+hist = {}
+for x in last:
+    for bound, count in x.get("delay_hist") or []:
+        hist[bound] = hist.get(bound, 0) + count
+pieces = sum(hist.values())
+def hq(p):
+    if not pieces:
+        return None
+    want, seen = min(int(p * pieces), pieces - 1), 0
+    for bound in sorted(hist):
+        seen += hist[bound]
+        if seen > want:
+            return round(bound / 1e3, 4)
+dmax = [x["delay_max"] for x in last if x.get("delay_max") is not None]
 p50 = [x["delay_p50_all"] for x in last if x.get("delay_p50_all") is not None]
 p99 = [x["delay_p99_all"] for x in last if x.get("delay_p99_all") is not None]
 starts = [x["startup"] for x in last if x.get("startup") is not None]
@@ -178,6 +230,9 @@ r = {
     "kind": "real", "viewers": n, "seconds": int(dur), "stream_kbps": round(pub["bitrate"] / 1e3),
     "cap": "0" if base == "1" else cap, "slow": slow, "churn": churn, "baseline": base == "1",
     "started": len(starts), "runs": len(last),
+    "net_delay_ms": delay, "baseline_unserved": unserved,
+    "delay_p50": hq(.5), "delay_p95": hq(.95), "delay_p99": hq(.99),
+    "delay_max": max(dmax) if dmax else None, "delay_pieces": pieces,
     "delay_p50_median_viewer": q(p50, 0.5), "delay_p99_median_viewer": q(p99, 0.5),
     "delay_p99_worst_viewer": max(p99) if p99 else None,
     "startup_p50": q(starts, 0.5), "startup_p99": q(starts, 0.99),

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """table.py DIR - the benchmark table from DIR/*.json (real.sh and p2pl-sim
 results), printed as Markdown, and DIR/{real,simlo,simnet,simpex}.dat for plot.gp.
-Delay for a real run is each viewer's own p50/p99 over its run (the median
-viewer's, and the worst viewer's p99); for a simulated run it is over every
-piece played at every viewer."""
+Delay p50/p95/p99/max is over every piece played at every viewer, for a
+real run from the viewers' delay histograms added up (real.sh); a real run
+from before those (no delay_p95) shows each viewer's own p50/p99 instead:
+the median viewer's, and the worst viewer's p99, with no p95 or max."""
 import glob
 import json
 import os
@@ -37,8 +38,9 @@ ORDER = {"real": 0, "simpex": 1, "simlo": 2, "simnet": 3}
 
 def key(r):
     if r.get("kind") == "real":
-        return (0, r.get("baseline", False), r["viewers"], 0)
-    return (ORDER[series(r)], False, r["peers"], r["seed"])
+        return (0, r.get("baseline", False), r.get("net_delay_ms", 0),
+                r["viewers"], 0)
+    return (ORDER[series(r)], False, 0, r["peers"], r["seed"])
 
 
 def f3(v):
@@ -50,30 +52,41 @@ def f2(v):
 
 
 rows.sort(key=key)
-print("| run | N | delay p50 s | delay p99 s | continuity | startup p50/p99 s"
+print("| run | N | delay p50 / p95 / p99 / max s | continuity | startup p50/p99 s"
       " | publisher ÷ stream | viewer upload ÷ received p10/median/p90"
       " | viewer CPU % / RSS MiB (median) | run cost |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|---|")
 dat = {"real": [], "simlo": [], "simnet": [], "simpex": []}
 for r in rows:
     if r.get("kind") == "real":
         n = r["viewers"]
-        what = "real, baseline (-u 0)" if r["baseline"] else "real, -u %s" % r["cap"]
+        what = ("real, baseline (--relay-only -u 0)" if r["baseline"] else
+                "real, -u %s" % r["cap"])
+        if r.get("net_delay_ms"):
+            what += ", %d ms a link" % r["net_delay_ms"]
+        if r.get("baseline_unserved"):
+            what += ", %d viewers beyond the publisher's connections" % (
+                r["baseline_unserved"])
         if r["name"].endswith("-run1"):
             what += ", an earlier run"
-        p99 = "%s (worst viewer %s)" % (f3(r["delay_p99_median_viewer"]),
-                                         f3(r["delay_p99_worst_viewer"]))
-        p50 = f3(r["delay_p50_median_viewer"])
+        if "delay_p95" in r:
+            delay = "%s / %s / %s / %s" % (f3(r["delay_p50"]), f3(r["delay_p95"]),
+                                           f3(r["delay_p99"]), f3(r["delay_max"]))
+            p50, p99 = r["delay_p50"], r["delay_p99"]
+        else:
+            delay = "%s / – / %s (worst viewer %s) / – (viewers' own)" % (
+                f3(r["delay_p50_median_viewer"]), f3(r["delay_p99_median_viewer"]),
+                f3(r["delay_p99_worst_viewer"]))
+            p50, p99 = r["delay_p50_median_viewer"], r["delay_p99_median_viewer"]
         pub = "%s (/proc %s)" % (f2(r["publisher_ratio"]), f2(r["publisher_ratio_proc"]))
         cost = "%d s, publisher %.1f%% / %.0f MiB" % (
             r["seconds"], r["publisher_cpu_pct"], r["publisher_rss_mib"])
         cpu = "%s / %s" % (f2(r["viewer_cpu_pct_median"]), r["viewer_rss_mib_median"])
         started = "" if r["started"] == r["runs"] else " (%d of %d runs started)" % (
             r["started"], r["runs"])
-        if not r["baseline"]:
-            dat["real"].append((n, r["delay_p50_median_viewer"],
-                                r["delay_p99_median_viewer"],
-                                r["delay_p99_worst_viewer"], r["publisher_ratio"]))
+        if not r["baseline"] and not r.get("net_delay_ms"):
+            dat["real"].append((n, p50, p99, r["delay_p99_worst_viewer"],
+                                r["publisher_ratio"]))
     else:
         n = r["peers"]
         kind = series(r)
@@ -84,7 +97,8 @@ for r in rows:
             r["viewer_up"], "" if lo else ", 30% at 0.5",
             ", no tracker, seed %d" % r["seed"] if kind == "simpex" else
             ", tracker %d" % r["tracker"])
-        p50, p99 = f3(r["delay_p50"]), f3(r["delay_p99"])
+        delay = "%s / %s / %s / %s" % (f3(r["delay_p50"]), f3(r.get("delay_p95")),
+                                       f3(r["delay_p99"]), f3(r.get("delay_max")))
         pub = f2(r["publisher_ratio"])
         cost = "%.0f s simulated in %.0f s, %.0f MiB" % (
             r["seconds"], r["wall_s"], r["rss_mib"])
@@ -94,8 +108,8 @@ for r in rows:
             (n, r["delay_p50"], r["delay_p99"], r["delay_p99"], r["publisher_ratio"]))
     up = "%s / %s / %s" % (f2(r["upload_p10"]), f2(r["upload_median"]), f2(r["upload_p90"]))
     su = "%s / %s" % (f2(r["startup_p50"]), f2(r["startup_p99"]))
-    print("| %s | %d%s | %s | %s | %.2f%% | %s | %s | %s | %s | %s |" % (
-        what, n, started, p50, p99, 100 * r["continuity"], su, pub, up, cpu, cost))
+    print("| %s | %d%s | %s | %.2f%% | %s | %s | %s | %s | %s |" % (
+        what, n, started, delay, 100 * r["continuity"], su, pub, up, cpu, cost))
 for k, v in dat.items():
     with open(os.path.join(d, k + ".dat"), "w") as fh:
         fh.write("# N delay_p50 delay_p99 delay_p99_worst publisher_ratio\n")

@@ -37,6 +37,8 @@ check_obj(const struct p2pl_statline *sl, const struct p2pl_sl_obj *o,
 		if (f->type == P2PL_SL_ARRAY && (nested || f->first < 0 ||
 		    f->n < 0 || f->first + f->n > sl->nitems))
 			abort();
+		if (f->type == P2PL_SL_NUMS && (nested || f->n < 0))
+			abort();
 	}
 }
 
@@ -58,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_obj(&sl, &sl.items[i], 1);
 	p2pl_sl_num(&sl.top, "pieces", 0);
 	check_str(p2pl_sl_str(&sl.top, "prog"));
+	p2pl_sl_array(&sl, "delay_hist", &n);
 	a = p2pl_sl_array(&sl, "neighbours", &n);
 	if ((a == NULL) != (n == 0) || (a != NULL && a + n > sl.items +
 	    sl.nitems))
