@@ -3,7 +3,8 @@
 # stream (H.264 + AAC, -r kbit/s, a keyframe every -g seconds) into
 # p2pl-publish, Debian's opentracker as the tracker named in the URI, and
 # N p2pl-fetch viewers started 20 ms apart, each with an upload cap (-u,
-# and -s FRAC:CAP for a share of slower ones), optionally killed and
+# and -s FRAC:CAP for a share of slower ones; the publisher's is -P,
+# 1.5x by default), optionally killed and
 # restarted (-c K:S: K random viewers every S seconds), for -t seconds
 # after the last one started.  -D MS: every process holds what it sends
 # on each connection MS milliseconds (P2PL_NET_DELAY, p2pl(7)), a one-way
@@ -26,13 +27,13 @@
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${P2PL_BIN:-$PWD/build/bin}
-N=10 DUR=30 KBPS=900 GOP=1 CAP=1.5x SLOW= CHURN= BASE=0 OUT= DELAY=0
+N=10 DUR=30 KBPS=900 GOP=1 CAP=1.5x PUBCAP=1.5x SLOW= CHURN= BASE=0 OUT= DELAY=0
 PUB_MAX_PEERS=256	# a publisher's connections (lib/node.c, max_peers)
 usage() {
-	echo "usage: real.sh [-b] [-c K:S] [-D MS] [-g GOP] [-n N] [-o FILE] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
+	echo "usage: real.sh [-b] [-c K:S] [-D MS] [-g GOP] [-n N] [-o FILE] [-P CAP] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
 	exit 2
 }
-while getopts bc:D:g:hn:o:r:s:t:u: opt; do
+while getopts bc:D:g:hn:o:P:r:s:t:u: opt; do
 	case $opt in
 	b) BASE=1 ;;
 	c) CHURN=$OPTARG ;;
@@ -40,6 +41,7 @@ while getopts bc:D:g:hn:o:r:s:t:u: opt; do
 	g) GOP=$OPTARG ;;
 	n) N=$OPTARG ;;
 	o) OUT=$OPTARG ;;
+	P) PUBCAP=$OPTARG ;;
 	r) KBPS=$OPTARG ;;
 	s) SLOW=$OPTARG ;;
 	t) DUR=$OPTARG ;;
@@ -103,7 +105,7 @@ ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=640x360:rate=25 \
     -maxrate "${KBPS}k" -bufsize "${KBPS}k" -c:a aac -b:a 64k \
     -f mpegts -y "$D/feed" 2>/dev/null &
 PIDS="$PIDS $!"
-pubcap=2x
+pubcap=$PUBCAP
 [ "$BASE" = 1 ] && pubcap=unlimited
 "$BIN/p2pl-publish" -k "$D/cam.key" -l 127.0.0.1:0 -u "$pubcap" \
     -t "http://127.0.0.1:$otport/announce" --stats "$D/pub.stats" \
@@ -178,10 +180,11 @@ while [ "$i" -le "$N" ]; do
 done
 sleep 1.5
 python3 - "$D" "$N" "$DUR" "$KBPS" "$CAP" "$BASE" "${SLOW:-}" "${CHURN:-}" \
-    "$w0" "$w1" "${b0:-0}" "${b1:-0}" "$DELAY" "$UNSERVED" <<'PY' | tee "${OUT:-/dev/null}"
+    "$w0" "$w1" "${b0:-0}" "${b1:-0}" "$DELAY" "$UNSERVED" "$pubcap" <<'PY' | tee "${OUT:-/dev/null}"
 import glob, json, statistics, sys
 d, n, dur, kbps, cap, base, slow, churn = sys.argv[1:9]
 w0, w1, b0, b1, delay, unserved = map(int, sys.argv[9:15])
+pubcap = sys.argv[15]
 n = int(n)
 def lines(f):
     out = []
@@ -228,7 +231,7 @@ pp = [p for p in procs if p[3] == "publisher"][0]
 made = b1 - b0
 r = {
     "kind": "real", "viewers": n, "seconds": int(dur), "stream_kbps": round(pub["bitrate"] / 1e3),
-    "cap": "0" if base == "1" else cap, "slow": slow, "churn": churn, "baseline": base == "1",
+    "cap": "0" if base == "1" else cap, "publisher_cap": pubcap, "slow": slow, "churn": churn, "baseline": base == "1",
     "started": len(starts), "runs": len(last),
     "net_delay_ms": delay, "baseline_unserved": unserved,
     "delay_p50": hq(.5), "delay_p95": hq(.95), "delay_p99": hq(.99),
