@@ -18,53 +18,48 @@ OUT=build/bench
 mkdir -p "$OUT"
 
 if [ $quick = 1 ]; then
-	REAL="10 30" BASE="10" RT=15
-	SIMN="100 1000" NET="1000" ST=20
+	REAL="10 30" BASE="10" RT=15 AGREE=30 VARY=30
+	SIMN="100 1000" NET="1000" ST=20 SEEDS=1
 else
-	REAL="10 30 100 300 500" BASE="10 100" RT=40
-	SIMN="100 1000 10000 100000" NET="1000 10000" ST=60
+	REAL="10 100 200 500" BASE="10 100 250" RT=40 AGREE=200 VARY=100
+	SIMN="1000 10000 100000" NET="1000 10000 100000" ST=60 SEEDS="1 2 3"
 fi
-
-# run NAME CMD...: unless KEEP=1 and NAME.json exists, or ONLY=real|sim
-# names the other kind
-run() {
-	name=$1
-	shift
-	case ${ONLY:-}:$name in
-	real:sim-*|sim:real-*) return 0 ;;
-	esac
-	if [ "${KEEP:-0}" = 1 ] && [ -s "$OUT/$name.json" ]; then
-		echo "bench: $name: kept from an earlier run" >&2
-		return 0
-	fi
-	echo "bench: $name: $*" >&2
-	if "$@" >"$OUT/$name.json.tmp" 2>"$OUT/$name.log"; then
-		tail -n 1 "$OUT/$name.json.tmp" >"$OUT/$name.json"
-		rm -f "$OUT/$name.json.tmp"
-		printf '%s\n' "$*" >"$OUT/$name.cmd"
-	else
-		echo "bench: $name failed: $(tail -n 3 "$OUT/$name.log")" >&2
-		rm -f "$OUT/$name.json.tmp"
-	fi
-}
+# the simulator's loopback model (the real runs' conditions: opentracker
+# answers 50 members; the publisher at 1.5x as in real.sh), and an
+# internet-like one: 10-100 ms links, 30% of the viewers at 0.5x (1.2x on
+# average), a 2.5 s playout latency
+LO="--latency 0:0.5 --link 1G --tracker 50 -P 1.5"
+NETM="--latency 10:100 --link 100M --slow 0.3:0.5 --tracker 50 -P 1.5 --play-latency 2.5"
 
 for n in $REAL; do
 	run "real-$n" sh tests/bench/real.sh -n "$n" -t "$RT"
 done
+run "real-$VARY-d50" sh tests/bench/real.sh -n "$VARY" -t "$RT" -D 50
+run "real-$AGREE-d50" sh tests/bench/real.sh -n "$AGREE" -t "$RT" -D 50
+run "real-$VARY-churn" sh tests/bench/real.sh -n "$VARY" -t "$RT" \
+    -c "$((VARY / 10)):10"
+run "real-$VARY-slow" sh tests/bench/real.sh -n "$VARY" -t "$RT" -s 0.3:0.5
 for n in $BASE; do
 	run "real-$n-base" sh tests/bench/real.sh -b -n "$n" -t "$RT"
 done
-# the loopback model (the real runs' conditions), then an internet-like one
-# 100,000 nodes: the compact build (12 GiB), 30 s (about 20 minutes here)
+# where both run: the simulator as the real swarm, joins 20 ms apart
+for s in $SEEDS; do
+	run "sim-$AGREE-lo-s$s" "$SIM" -n "$AGREE" -t "$((RT + 5))" \
+	    -j "$((AGREE / 50))" $LO --seed "$s"
+	run "sim-$AGREE-d50-s$s" "$SIM" -n "$AGREE" -t "$((RT + 5))" \
+	    -j "$((AGREE / 50))" --latency 50:50 --link 1G --tracker 50 \
+	    -P 1.5 --seed "$s"
+done
+# 100,000 nodes: the compact build
 for n in $SIMN; do
-	sim=$SIM t=$ST
-	if [ "$n" -gt 20000 ]; then sim=$SIMSMALL t=30; fi
-	run "sim-$n-lo" "$sim" -n "$n" -t "$t" --latency 0:0.5 --link 1G \
-	    --tracker 20
+	sim=$SIM
+	if [ "$n" -gt 20000 ]; then sim=$SIMSMALL; fi
+	run "sim-$n-lo" "$sim" -n "$n" -t "$ST" $LO
 done
 for n in $NET; do
-	run "sim-$n-net" "$SIM" -n "$n" -t "$ST" --latency 10:100 --link 100M \
-	    --slow 0.3:0.5 --tracker 20
+	sim=$SIM
+	if [ "$n" -gt 20000 ]; then sim=$SIMSMALL; fi
+	run "sim-$n-net" "$sim" -n "$n" -t "$ST" $NETM
 done
 python3 tests/bench/table.py "$OUT"
 if command -v gnuplot >/dev/null 2>&1; then

@@ -838,7 +838,8 @@ report(double wall)
 	    "\"startup_p50\":%.3f,\"startup_p99\":%.3f,\"publisher_ratio\":%.3f,"
 	    "\"upload_min\":%.2f,\"upload_p10\":%.2f,\"upload_median\":%.2f,"
 	    "\"upload_p90\":%.2f,\"upload_max\":%.2f,\"dup_ratio\":%.4f,\"requests_per_piece\":%.3f,"
-	    "\"viewer_up\":%.2f,\"link_bps\":%llu,\"latency_ms\":[%llu,%llu],\"tracker\":%d,\"push\":%d,\"trees\":%d,"
+	    "\"viewer_up\":%.2f,\"slow\":[%.2f,%.2f],\"publisher_up\":%.2f,"
+	    "\"play_latency\":%.2f,\"link_bps\":%llu,\"latency_ms\":[%llu,%llu],\"tracker\":%d,\"push\":%d,\"trees\":%d,"
 	    "\"churn\":[%.2f,%.0f],\"verify\":\"%s\",\"seed\":%llu,"
 	    "\"events\":%llu,\"wall_s\":%.1f,\"rss_mib\":%.0f}\n",
 	    S.n, S.seconds, (unsigned long long)S.bps,
@@ -852,7 +853,8 @@ report(double wall)
 	    S.stream_bytes ? (double)pub_out / (double)S.stream_bytes : 0,
 	    qd(up, nup, 0), qd(up, nup, 0.1), qd(up, nup, 0.5), qd(up, nup, 0.9),
 	    qd(up, nup, 1), in ? (double)dups / (double)in : 0,
-	    in ? (double)requests / (double)in : 0, S.mult,
+	    in ? (double)requests / (double)in : 0, S.mult, S.slow_frac,
+	    S.slow_mult, S.pub_mult, S.latency_s,
 	    (unsigned long long)S.link, (unsigned long long)(S.lat_min / 1000),
 	    (unsigned long long)(S.lat_max / 1000), S.tracker,
 	    S.push ? S.push : 1, S.trees, S.churn_frac, S.churn_every, S.real_verify ? "ed25519" : "bytes",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """table.py DIR - the benchmark table from DIR/*.json (real.sh and p2pl-sim
-results), printed as Markdown, and DIR/{real,simlo,simnet,simpex}.dat for plot.gp.
+results), printed as Markdown, and DIR/{real,base,simlo,simnet}.dat for plot.gp.
 Delay p50/p95/p99/max is over every piece played at every viewer, for a
 real run from the viewers' delay histograms added up (real.sh); a real run
 from before those (no delay_p95) shows each viewer's own p50/p99 instead:
@@ -8,6 +8,7 @@ the median viewer's, and the worst viewer's p99, with no p95 or max."""
 import glob
 import json
 import os
+import re
 import sys
 
 d = sys.argv[1]
@@ -24,23 +25,28 @@ for f in glob.glob(os.path.join(d, "*.json")):
 
 
 def series(r):
-    """real, or the simulator's model: loopback (with a tracker or with the
-    publisher's peer exchange only), or 10-100 ms links"""
+    """the plot's series: real (default caps, no emulated delay, churn or
+    slow viewers), base (the baseline), the simulator's loopback model
+    (simlo) and its internet-like one (simnet); None for the others"""
     if r.get("kind") == "real":
+        if r.get("baseline"):
+            return "base"
+        if r.get("net_delay_ms") or r.get("churn") or r.get("slow"):
+            return None
         return "real"
-    if r["latency_ms"][1] > 1:
+    if re.search(r"-s[0-9]+$", r["name"]):
+        return None     # the agreement runs, by seed
+    if (r.get("slow") or [0])[0] > 0:
         return "simnet"
-    return "simlo" if r["tracker"] else "simpex"
-
-
-ORDER = {"real": 0, "simpex": 1, "simlo": 2, "simnet": 3}
+    return "simlo" if r["latency_ms"][1] <= 1 else None
 
 
 def key(r):
     if r.get("kind") == "real":
         return (0, r.get("baseline", False), r.get("net_delay_ms", 0),
-                r["viewers"], 0)
-    return (ORDER[series(r)], False, 0, r["peers"], r["seed"])
+                bool(r.get("churn")), bool(r.get("slow")), r["viewers"], 0)
+    return (1, (r.get("slow") or [0])[0] > 0, r["latency_ms"][1] > 1,
+            r["latency_ms"][1], r["peers"], r["seed"])
 
 
 def f3(v):
@@ -56,12 +62,17 @@ print("| run | N | delay p50 / p95 / p99 / max s | continuity | startup p50/p99 
       " | publisher ÷ stream | viewer upload ÷ received p10/median/p90"
       " | viewer CPU % / RSS MiB (median) | run cost |")
 print("|---|---|---|---|---|---|---|---|---|")
-dat = {"real": [], "simlo": [], "simnet": [], "simpex": []}
+dat = {"real": [], "base": [], "simlo": [], "simnet": []}
 for r in rows:
     if r.get("kind") == "real":
         n = r["viewers"]
         what = ("real, baseline (--relay-only -u 0)" if r["baseline"] else
-                "real, -u %s" % r["cap"])
+                "real, -u %s, publisher -u %s" % (
+                    r["cap"], r.get("publisher_cap", "2x")))
+        if r.get("slow"):
+            what += ", -s %s" % r["slow"]
+        if r.get("churn"):
+            what += ", churn %s (killed:every s)" % r["churn"]
         if r.get("net_delay_ms"):
             what += ", %d ms a link" % r["net_delay_ms"]
         if r.get("baseline_unserved"):
@@ -84,19 +95,25 @@ for r in rows:
         cpu = "%s / %s" % (f2(r["viewer_cpu_pct_median"]), r["viewer_rss_mib_median"])
         started = "" if r["started"] == r["runs"] else " (%d of %d runs started)" % (
             r["started"], r["runs"])
-        if not r["baseline"] and not r.get("net_delay_ms"):
-            dat["real"].append((n, p50, p99, r["delay_p99_worst_viewer"],
-                                r["publisher_ratio"]))
+        if series(r) is not None:
+            dat[series(r)].append((n, p50, p99, r["delay_p99_worst_viewer"],
+                                   r["publisher_ratio"]))
     else:
         n = r["peers"]
         kind = series(r)
-        lo = kind != "simnet"
-        what = "sim, %s, -u %.1f%s%s" % (
-            "loopback model" if lo else "%d–%d ms, %d Mbit/s links" % (
-                r["latency_ms"][0], r["latency_ms"][1], r["link_bps"] / 1e6),
-            r["viewer_up"], "" if lo else ", 30% at 0.5",
-            ", no tracker, seed %d" % r["seed"] if kind == "simpex" else
-            ", tracker %d" % r["tracker"])
+        lat = r["latency_ms"]
+        slow = r.get("slow") or [0, 0]
+        what = "sim, %s, -u %.1f%s, publisher -u %.1f, %s" % (
+            "loopback model" if lat[1] <= 1 else "%d–%d ms, %d Mbit/s links" % (
+                lat[0], lat[1], r["link_bps"] / 1e6) if lat[0] != lat[1] else
+            "%d ms links" % lat[0],
+            r["viewer_up"], ", %d%% at %.1f" % (100 * slow[0], slow[1])
+            if slow[0] else "", r.get("publisher_up", 2),
+            "tracker %d" % r["tracker"] if r["tracker"] else "no tracker")
+        if r.get("play_latency", 1) != 1:
+            what += ", latency %.1f s" % r["play_latency"]
+        if kind is None:
+            what += ", seed %d" % r["seed"]
         delay = "%s / %s / %s / %s" % (f3(r["delay_p50"]), f3(r.get("delay_p95")),
                                        f3(r["delay_p99"]), f3(r.get("delay_max")))
         pub = f2(r["publisher_ratio"])
@@ -104,8 +121,9 @@ for r in rows:
             r["seconds"], r["wall_s"], r["rss_mib"])
         cpu = "–"
         started = "" if r["started"] == n else " (%d started)" % r["started"]
-        dat[kind].append(
-            (n, r["delay_p50"], r["delay_p99"], r["delay_p99"], r["publisher_ratio"]))
+        if kind is not None:
+            dat[kind].append((n, r["delay_p50"], r["delay_p99"],
+                              r["delay_p99"], r["publisher_ratio"]))
     up = "%s / %s / %s" % (f2(r["upload_p10"]), f2(r["upload_median"]), f2(r["upload_p90"]))
     su = "%s / %s" % (f2(r["startup_p50"]), f2(r["startup_p99"]))
     print("| %s | %d%s | %s | %.2f%% | %s | %s | %s | %s | %s |" % (
