@@ -6,7 +6,8 @@
 # and -s FRAC:CAP for a share of slower ones; the publisher's is -P,
 # 1.5x by default), optionally killed and
 # restarted (-c K:S: K random viewers every S seconds), for -t seconds
-# after the last one started.  -D MS: every process holds what it sends
+# after the last one started.  -R K starts K p2pl-relay (uncapped) after
+# the publisher; they announce themselves to the tracker.  -D MS: every process holds what it sends
 # on each connection MS milliseconds (P2PL_NET_DELAY, p2pl(7)), a one-way
 # delay on every link.  With -b the baseline, every viewer fed by the
 # publisher directly: viewers --relay-only -u 0 (they dial only the
@@ -22,18 +23,21 @@
 # written / (written + skipped)), publisher upload / stream bytes (its
 # count and /proc wchar), viewers' upload / bytes received (min, p10,
 # median, p90, max), CPU % of a core and peak RSS (VmHWM) of every viewer
-# (median, max) and of the publisher, read from /proc before they stop.
-# Figures, not a test: nothing fails.
+# (median, max) and of the publisher, and each viewer's anonymous resident
+# memory (RssAnon) and proportional share (Pss, shared library pages
+# divided among the processes mapping them), read from /proc before they
+# stop.  Figures, not a test: nothing fails.
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${P2PL_BIN:-$PWD/build/bin}
 N=10 DUR=30 KBPS=900 GOP=1 CAP=1.5x PUBCAP=1.5x SLOW= CHURN= BASE=0 OUT= DELAY=0
+RELAYS=0
 PUB_MAX_PEERS=256	# a publisher's connections (lib/node.c, max_peers)
 usage() {
-	echo "usage: real.sh [-b] [-c K:S] [-D MS] [-g GOP] [-n N] [-o FILE] [-P CAP] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
+	echo "usage: real.sh [-b] [-c K:S] [-D MS] [-g GOP] [-n N] [-o FILE] [-P CAP] [-R K] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
 	exit 2
 }
-while getopts bc:D:g:hn:o:P:r:s:t:u: opt; do
+while getopts bc:D:g:hn:o:P:R:r:s:t:u: opt; do
 	case $opt in
 	b) BASE=1 ;;
 	c) CHURN=$OPTARG ;;
@@ -42,6 +46,7 @@ while getopts bc:D:g:hn:o:P:r:s:t:u: opt; do
 	n) N=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	P) PUBCAP=$OPTARG ;;
+	R) RELAYS=$OPTARG ;;
 	r) KBPS=$OPTARG ;;
 	s) SLOW=$OPTARG ;;
 	t) DUR=$OPTARG ;;
@@ -120,6 +125,15 @@ while [ ! -s "$D/uri" ]; do
 	sleep 0.1
 done
 URI=$(head -n 1 "$D/uri")
+i=1
+while [ "$i" -le "$RELAYS" ]; do
+	"$BIN/p2pl-relay" -q -l 127.0.0.1:0 --stats "$D/r.$i.stats" "$URI" \
+	    2>"$D/r.$i.err" &
+	eval "rpid_$i=$!"
+	PIDS="$PIDS $!"
+	i=$((i + 1))
+done
+[ "$RELAYS" -gt 0 ] && sleep 1
 
 # start viewer I (generation G): its stats go to v.I.G.stats
 start_viewer() {
@@ -165,9 +179,16 @@ up=$(cut -d' ' -f1 /proc/uptime)
 procinfo() {
 	awk -v hz="$hz" -v up="$up" '{ sub(/.*\) /, ""); printf "%.2f %.2f",
 	    ($12 + $13) / hz, up - $20 / hz }' "/proc/$2/stat"
-	echo " $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$2/status") $1"
+	echo " $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$2/status") $1" \
+	    "$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$2/status")" \
+	    "$(sed -n 's/^Pss:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$2/smaps_rollup")"
 }
 procinfo publisher "$PUB" >"$D/procs"
+i=1
+while [ "$i" -le "$RELAYS" ]; do
+	eval "procinfo relay \$rpid_$i" >>"$D/procs" 2>/dev/null || true
+	i=$((i + 1))
+done
 i=1
 while [ "$i" -le "$N" ]; do
 	eval "procinfo viewer \$vpid_$i" >>"$D/procs" 2>/dev/null || true
@@ -224,10 +245,18 @@ played = sum(x["pieces"] for x in last)
 skipped = sum(x["skipped"] for x in last)
 ups = [x["up_bytes"] / x["down_bytes"] for x in last if x.get("down_bytes")]
 procs = [l.split() for l in open(d + "/procs")]
-procs = [p for p in procs if len(p) == 4]
+procs = [p for p in procs if len(p) == 6]
 vcpu = [100 * float(p[0]) / float(p[1]) for p in procs if p[3] == "viewer"]
 vrss = [int(p[2]) / 1024 for p in procs if p[3] == "viewer"]
+vanon = [int(p[4]) / 1024 for p in procs if p[3] == "viewer"]
+vpss = [int(p[5]) / 1024 for p in procs if p[3] == "viewer"]
 pp = [p for p in procs if p[3] == "publisher"][0]
+rel = [p for p in procs if p[3] == "relay"]
+rup = []     # each relay's upload / what it received
+for f in sorted(glob.glob(d + "/r.*.stats")):
+    rl = lines(f)
+    if rl and rl[-1].get("down_bytes"):
+        rup.append(round(rl[-1]["up_bytes"] / rl[-1]["down_bytes"], 2))
 made = b1 - b0
 r = {
     "kind": "real", "viewers": n, "seconds": int(dur), "stream_kbps": round(pub["bitrate"] / 1e3),
@@ -249,8 +278,13 @@ r = {
     "viewer_cpu_pct_max": round(max(vcpu), 2) if vcpu else None,
     "viewer_rss_mib_median": round(q(vrss, 0.5), 1) if vrss else None,
     "viewer_rss_mib_max": round(max(vrss), 1) if vrss else None,
+    "viewer_anon_mib_median": round(q(vanon, 0.5), 1) if vanon else None,
+    "viewer_pss_mib_median": round(q(vpss, 0.5), 1) if vpss else None,
     "publisher_cpu_pct": round(100 * float(pp[0]) / float(pp[1]), 2),
     "publisher_rss_mib": round(int(pp[2]) / 1024, 1),
+    "relays": len(rel), "relay_upload": rup,
+    "relay_cpu_pct": [round(100 * float(p[0]) / float(p[1]), 2) for p in rel],
+    "relay_rss_mib": [round(int(p[2]) / 1024, 1) for p in rel],
 }
 for k in ("upload_min", "upload_p10", "upload_median", "upload_p90", "upload_max"):
     if r[k] is not None:

@@ -39,6 +39,7 @@ run "real-$AGREE-d50" sh tests/bench/real.sh -n "$AGREE" -t "$RT" -D 50
 run "real-$VARY-churn" sh tests/bench/real.sh -n "$VARY" -t "$RT" \
     -c "$((VARY / 10)):10"
 run "real-$VARY-slow" sh tests/bench/real.sh -n "$VARY" -t "$RT" -s 0.3:0.5
+run "real-$VARY-relays" sh tests/bench/real.sh -n "$VARY" -t "$RT" -R 2
 for n in $BASE; do
 	run "real-$n-base" sh tests/bench/real.sh -b -n "$n" -t "$RT"
 done

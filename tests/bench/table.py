@@ -31,7 +31,8 @@ def series(r):
     if r.get("kind") == "real":
         if r.get("baseline"):
             return "base"
-        if r.get("net_delay_ms") or r.get("churn") or r.get("slow"):
+        if (r.get("net_delay_ms") or r.get("churn") or r.get("slow") or
+                r.get("relays")):
             return None
         return "real"
     if re.search(r"-s[0-9]+$", r["name"]):
@@ -44,7 +45,8 @@ def series(r):
 def key(r):
     if r.get("kind") == "real":
         return (0, r.get("baseline", False), r.get("net_delay_ms", 0),
-                bool(r.get("churn")), bool(r.get("slow")), r["viewers"], 0)
+                bool(r.get("churn")), bool(r.get("slow")),
+                r.get("relays", 0), r["viewers"], 0)
     return (1, (r.get("slow") or [0])[0] > 0, r["latency_ms"][1] > 1,
             r["latency_ms"][1], r["peers"], r["seed"])
 
@@ -75,6 +77,11 @@ for r in rows:
             what += ", churn %s (killed:every s)" % r["churn"]
         if r.get("net_delay_ms"):
             what += ", %d ms a link" % r["net_delay_ms"]
+        if r.get("relays"):
+            what += ", %d relays (each uploads %s× what it gets, %s%% CPU, %s MiB)" % (
+                r["relays"], "/".join(map(str, r["relay_upload"])),
+                "/".join(map(str, r["relay_cpu_pct"])),
+                "/".join(map(str, r["relay_rss_mib"])))
         if r.get("baseline_unserved"):
             what += ", %d viewers beyond the publisher's connections" % (
                 r["baseline_unserved"])
@@ -93,6 +100,9 @@ for r in rows:
         cost = "%d s, publisher %.1f%% / %.0f MiB" % (
             r["seconds"], r["publisher_cpu_pct"], r["publisher_rss_mib"])
         cpu = "%s / %s" % (f2(r["viewer_cpu_pct_median"]), r["viewer_rss_mib_median"])
+        if r.get("viewer_pss_mib_median") is not None:
+            cpu += " (anon %s, Pss %s)" % (r["viewer_anon_mib_median"],
+                                           r["viewer_pss_mib_median"])
         started = "" if r["started"] == r["runs"] else " (%d of %d runs started)" % (
             r["started"], r["runs"])
         if series(r) is not None:
