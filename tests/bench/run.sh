@@ -24,6 +24,29 @@ else
 	REAL="10 100 200 500" BASE="10 100 250" RT=40 AGREE=200 VARY=100
 	SIMN="1000 10000 100000" NET="1000 10000 100000" ST=60 SEEDS="1 2 3"
 fi
+# run NAME CMD...: unless KEEP=1 and NAME.json exists, or ONLY=real|sim
+# names the other kind
+run() {
+	name=$1
+	shift
+	case ${ONLY:-}:$name in
+	real:sim-*|sim:real-*) return 0 ;;
+	esac
+	if [ "${KEEP:-0}" = 1 ] && [ -s "$OUT/$name.json" ]; then
+		echo "bench: $name: kept from an earlier run" >&2
+		return 0
+	fi
+	echo "bench: $name: $*" >&2
+	if "$@" >"$OUT/$name.json.tmp" 2>"$OUT/$name.log"; then
+		tail -n 1 "$OUT/$name.json.tmp" >"$OUT/$name.json"
+		rm -f "$OUT/$name.json.tmp"
+		printf '%s\n' "$*" >"$OUT/$name.cmd"
+	else
+		echo "bench: $name failed: $(tail -n 3 "$OUT/$name.log")" >&2
+		rm -f "$OUT/$name.json.tmp"
+	fi
+}
+
 # the simulator's loopback model (the real runs' conditions: opentracker
 # answers 50 members; the publisher at 1.5x as in real.sh), and an
 # internet-like one: 10-100 ms links, 30% of the viewers at 0.5x (1.2x on
