@@ -5,7 +5,9 @@
  *   bit 0     prepend a valid HELLO from a publisher of the stream and a
  *             few validly signed pieces, so the fuzz bytes reach the state
  *             machine after the handshake;
- *   bit 1     the connection is outgoing (we dialled it: we subscribe);
+ *   bit 1     the connection is outgoing (we dialled it: we subscribe),
+ *             and we talk to relays only (so we choose parents: CHOOSE,
+ *             and the ACCEPT answers in the input are acted on);
  *   bits 2-4  feed the bytes in 1 to 8 slices;
  *   bits 5-7  time between slices, 50 ms << n (up to 6.4 s).
  * The fuzzer cannot forge signatures, so in the rest of the input a
@@ -236,6 +238,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.role = P2PL_ROLE_VIEWER;
 	cfg.play = 1;
 	cfg.latency = 1000000;
+	cfg.relay_only = (ctl >> 1) & 1;
+	cfg.up.kind = P2PL_RATE_MULT;	/* 1.5x: takes on 10 substreams */
+	cfg.up.mult = 1.5;
 	cb.arg = &hs;
 	cb.send = cb_send;
 	cb.backlog = cb_backlog;
