@@ -133,6 +133,7 @@ static struct {
 	uint64_t made, stream_bytes, next_seq;
 	uint64_t rng, core_rng;
 	uint64_t events, msgs, msg_bytes;
+	uint64_t evtype[EV_CHURN + 1], stale, hmax;
 	/* results */
 	struct p2pl_hist delay;
 	uint64_t delay_max;
@@ -708,6 +709,7 @@ handle(struct ev *e)
 	    e->type == EV_CLOSE ? NULL : &S.sn[e->node];
 	uint64_t w;
 
+	S.evtype[e->type]++;
 	switch (e->type) {
 	case EV_MSG:
 		on_msg(e);
@@ -723,8 +725,10 @@ handle(struct ev *e)
 		}
 		break;
 	case EV_TICK:
-		if (s->node == NULL || s->inc != e->inc || s->tick_at != S.now)
+		if (s->node == NULL || s->inc != e->inc || s->tick_at != S.now) {
+			S.stale++;
 			break;
+		}
 		w = p2pl_node_tick(s->node, S.now);
 		s->tick_at = S.now + w;
 		ev_node(EV_TICK, s, s->tick_at);
@@ -884,6 +888,8 @@ run(void)
 	if (S.churn_frac > 0)
 		ev_node(EV_CHURN, pub, T0 + (uint64_t)(S.churn_every * 1e6));
 	while (S.hn > 0 && S.heap[0].t <= end) {
+		if (S.hn > S.hmax)
+			S.hmax = S.hn;
 		h = pop();
 		S.now = h.t;
 		S.events++;
@@ -899,6 +905,20 @@ run(void)
 		}
 	}
 	S.now = end;
+	if (S.verbose)
+		fprintf(stderr, "p2pl-sim: events msg %llu tick %llu (stale %llu) "
+		    "accept %llu close %llu piece %llu join %llu flush %llu "
+		    "churn %llu; queue at most %llu\n",
+		    (unsigned long long)S.evtype[EV_MSG],
+		    (unsigned long long)S.evtype[EV_TICK],
+		    (unsigned long long)S.stale,
+		    (unsigned long long)S.evtype[EV_ACCEPT],
+		    (unsigned long long)S.evtype[EV_CLOSE],
+		    (unsigned long long)S.evtype[EV_PIECE],
+		    (unsigned long long)S.evtype[EV_JOIN],
+		    (unsigned long long)S.evtype[EV_FLUSH],
+		    (unsigned long long)S.evtype[EV_CHURN],
+		    (unsigned long long)S.hmax);
 	report((double)(p2pl_mono_us() - wall0) / 1e6);
 }
 
