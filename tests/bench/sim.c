@@ -60,6 +60,7 @@
 #define TICK_SOON 1000		/* µs from an input to the node's tick */
 #define PIECE_US 50000		/* p2pl-publish's time bound on a piece */
 #define TABLE 4096		/* made pieces kept for --verify bytes */
+#define EV_SMALL 64		/* message bytes an event off the free list holds */
 
 enum { EV_MSG, EV_TICK, EV_ACCEPT, EV_CLOSE, EV_PIECE, EV_JOIN, EV_FLUSH,
     EV_CHURN };
@@ -89,6 +90,7 @@ struct conn {
 };
 
 struct ev {
+	struct ev *free_next;	/* on the free list */
 	int type;
 	uint32_t node, inc;
 	struct ep *ep;
@@ -125,6 +127,7 @@ static struct {
 	int tracker, real_verify, verbose, push;
 	/* state */
 	uint64_t now, seq;
+	struct ev *ev_free;	/* spent events of EV_SMALL bytes, for reuse */
 	struct hent *heap;
 	size_t hn, hcap;
 	struct sn *sn;
@@ -237,14 +240,32 @@ pop(void)
 	return top;
 }
 
+/* Small events (most messages, every timer) come from a free list. */
 static struct ev *
 ev_new(int type, size_t datalen)
 {
-	struct ev *e = xmalloc(sizeof(*e) + datalen);
+	struct ev *e;
 
+	if (datalen <= EV_SMALL && S.ev_free != NULL) {
+		e = S.ev_free;
+		S.ev_free = e->free_next;
+	} else
+		e = xmalloc(sizeof(*e) + (datalen <= EV_SMALL ? EV_SMALL :
+		    datalen));
 	memset(e, 0, sizeof(*e));
 	e->type = type;
 	return e;
+}
+
+static void
+ev_free(struct ev *e)
+{
+	if (e->type == EV_MSG && e->piece == NULL && e->len > EV_SMALL) {
+		free(e);
+		return;
+	}
+	e->free_next = S.ev_free;
+	S.ev_free = e;
 }
 
 static void
@@ -317,6 +338,11 @@ tick_soon(struct sn *s)
 static size_t
 backlog_of(struct ep *ep)
 {
+	/* all of it gone: no need to look at the departures themselves */
+	if (ep->last_depart <= S.now) {
+		ep->dhead = ep->dn = ep->dbytes = 0;
+		return 0;
+	}
 	while (ep->dn > 0 && ep->dt[ep->dhead] <= S.now) {
 		ep->dbytes -= ep->dl[ep->dhead];
 		ep->dhead = (ep->dhead + 1) % ep->dcap;
@@ -755,7 +781,7 @@ handle(struct ev *e)
 	if (e->ep != NULL)
 		conn_unref(e->ep->c);
 	p2pl_piece_unref(e->piece);
-	free(e);
+	ev_free(e);
 }
 
 static int
