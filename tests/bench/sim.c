@@ -39,7 +39,7 @@
  *
  * Output: one JSON object on stdout (fields in README.md, "Benchmark").
  */
-#include "node.h"
+#include "node-int.h"	/* only to know which lines of it to prefetch */
 #include "piece.h"
 #include "stats.h"
 #include "util.h"
@@ -73,6 +73,7 @@ struct ep {
 	int side;
 	uint32_t node, inc;	/* owner and its incarnation */
 	struct p2pl_peer *peer;
+	size_t slot;		/* in its node's eps, while peer is set */
 	int outgoing, open;
 	uint32_t rnode;		/* dialled node and port (outgoing) */
 	uint16_t rport;
@@ -114,6 +115,8 @@ struct sn {
 	int flush_pending;
 	double mult;		/* its upload cap, times the stream */
 	uint64_t joined, started;
+	struct ep **eps;	/* the ends that have a peer in the core */
+	size_t neps, capeps;
 	/* totals of finished incarnations */
 	uint64_t played, skipped, bytes_out, bytes_in, dups;
 };
@@ -300,6 +303,95 @@ conn_unref(struct conn *c)
 	free(c);
 }
 
+/* ep now has a peer in its node's core */
+static void
+eps_add(struct ep *ep)
+{
+	struct sn *s = &S.sn[ep->node];
+
+	if (s->neps == s->capeps) {
+		s->capeps = s->capeps ? s->capeps * 2 : 8;
+		s->eps = realloc(s->eps, s->capeps * sizeof(*s->eps));
+		if (s->eps == NULL) {
+			fprintf(stderr, "p2pl-sim: out of memory\n");
+			exit(1);
+		}
+	}
+	ep->slot = s->neps;
+	s->eps[s->neps++] = ep;
+}
+
+static void
+eps_del(struct ep *ep)
+{
+	struct sn *s = &S.sn[ep->node];
+
+	s->eps[ep->slot] = s->eps[--s->neps];
+	s->eps[ep->slot]->slot = ep->slot;
+}
+
+/*
+ * The time goes in cache misses: each event touches a node, its peers
+ * and their connections, cold among 100,000 nodes.  Before an event is
+ * handled, the lines its node's tick and scheduler read are prefetched,
+ * so the misses overlap instead of coming one after the other.  It
+ * changes nothing but the run time.
+ */
+#define PF(p) __builtin_prefetch((const void *)(p))
+
+static void
+prefetch_node(const struct sn *s, int all)
+{
+	const struct p2pl_node *n = s->node;
+	const struct p2pl_peer *p;
+	const struct ep *ep;
+
+	if (n == NULL)
+		return;
+	PF(&n->cfg);
+	PF(&n->peers);
+	PF(&n->have_any);
+	PF(&n->first_heard);
+	PF(&n->tokens);
+	PF(&n->far);
+	PF(&n->rate_t);
+	if (!all)
+		return;
+	for (size_t i = 0; i < s->neps; i++) {
+		ep = s->eps[i];
+		p = ep->peer;
+		PF(ep);
+		PF(&ep->last_depart);
+		PF(&p->state);
+		PF(&p->subscribed);
+		PF(&p->born);
+		PF(&p->partial);
+		PF(&p->rq.head);
+		PF(&p->pq.head);
+	}
+}
+
+/* For the event at the head of the queue, and the events of the two after. */
+static void
+prefetch_next(void)
+{
+	const struct ev *e;
+
+	if (S.hn == 0)
+		return;
+	for (size_t i = 1; i < 3 && i < S.hn; i++)
+		PF(S.heap[i].e);
+	e = S.heap[0].e;
+	if (e->type == EV_MSG || e->type == EV_ACCEPT || e->type == EV_CLOSE) {
+		PF(e->ep);
+		if (e->ep->peer != NULL)
+			PF(&e->ep->peer->state);
+		prefetch_node(&S.sn[e->ep->node], e->type == EV_MSG &&
+		    e->piece != NULL);
+	} else if (e->type == EV_TICK || e->type == EV_FLUSH)
+		prefetch_node(&S.sn[e->node], 1);
+}
+
 static void
 node_addr(uint32_t idx, uint32_t inc, struct p2pl_addr *a)
 {
@@ -462,6 +554,7 @@ conn_close(struct ep *ep, int bad)
 			bad = 0;
 		p2pl_node_peer_del(s->node, ep->peer);
 		ep->peer = NULL;
+		eps_del(ep);
 	}
 	if (ep->outgoing) {
 		node_addr(ep->rnode, 0, &a);
@@ -538,7 +631,8 @@ dial(struct sn *s, const struct p2pl_addr *a)
 		d->open = 0;
 		conn_unref(c);
 		p2pl_node_dial_failed(s->node, a, 0, S.now);
-	}
+	} else
+		eps_add(d);
 }
 
 static void
@@ -571,6 +665,7 @@ on_accept(struct ep *acc)
 		conn_close(acc, 0);
 		return;
 	}
+	eps_add(acc);
 	tick_soon(t);
 }
 
@@ -917,6 +1012,7 @@ run(void)
 		if (S.hn > S.hmax)
 			S.hmax = S.hn;
 		h = pop();
+		prefetch_next();
 		S.now = h.t;
 		S.events++;
 		handle(h.e);
