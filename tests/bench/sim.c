@@ -448,7 +448,7 @@ eps_del(struct ep *ep)
 #define PF(p) __builtin_prefetch((const void *)(p))
 
 static void
-prefetch_node(const struct sn *s, int all)
+prefetch_node(const struct sn *s, int all, const struct p2pl_piece *pc)
 {
 	const struct p2pl_node *n = s->node;
 	const struct p2pl_peer *p;
@@ -476,6 +476,10 @@ prefetch_node(const struct sn *s, int all)
 		PF(&p->partial);
 		PF(&p->rq.head);
 		PF(&p->pq.head);
+		if (pc != NULL) {	/* a new piece: who has it, who gets it */
+			PF(&p->hseq[pc->seq % P2PL_RING]);
+			PF(&p->qseq[pc->seq % P2PL_RING]);
+		}
 	}
 }
 
@@ -495,9 +499,9 @@ prefetch_next(void)
 		if (e->ep->peer != NULL)
 			PF(&e->ep->peer->state);
 		prefetch_node(&S.sn[e->ep->node], e->type == EV_MSG &&
-		    e->piece != NULL);
+		    e->piece != NULL, e->type == EV_MSG ? e->piece : NULL);
 	} else if (e->type == EV_TICK || e->type == EV_FLUSH)
-		prefetch_node(&S.sn[e->node], 1);
+		prefetch_node(&S.sn[e->node], 1, NULL);
 }
 
 static void
