@@ -103,10 +103,17 @@ struct ev {
 	uint8_t data[];
 };
 
+/* What to prefetch for an event, known without reading it. */
+enum { PF_NONE, PF_NODE, PF_PEERS, PF_PIECE };
+
 struct hent {
 	uint64_t t, seq;
 	struct ev *e;
+	uint32_t node;		/* whose event it is, for PF_ kind */
+	uint16_t kind;
+	uint16_t slot;		/* PF_PIECE: the piece's place in the ring */
 };
+_Static_assert(P2PL_RING <= 65536, "a ring slot fits 16 bits");
 
 /* A binary heap of events. */
 struct heap {
@@ -290,10 +297,19 @@ heap_pop(struct heap *h)
 static void
 push(uint64_t t, struct ev *e)
 {
-	struct hent x = { t, S.seq++, e };
+	struct hent x = { t, S.seq++, e, 0, PF_NONE, 0 };
 	uint64_t b = t >> BUCKET_SHIFT;
 	struct chunk **k, *c;
 
+	if (e->type == EV_MSG || e->type == EV_ACCEPT || e->type == EV_CLOSE) {
+		x.node = e->ep->node;
+		x.kind = e->piece != NULL ? PF_PIECE : PF_NODE;
+		if (e->piece != NULL)
+			x.slot = (uint16_t)(e->piece->seq % P2PL_RING);
+	} else if (e->type == EV_TICK || e->type == EV_FLUSH) {
+		x.node = e->node;
+		x.kind = PF_PEERS;
+	}
 	if (b <= S.cur)
 		heap_push(&S.near, x);
 	else if (b < S.cur + NBUCKET) {
@@ -448,8 +464,9 @@ eps_del(struct ep *ep)
 #define PF(p) __builtin_prefetch((const void *)(p))
 
 static void
-prefetch_node(const struct sn *s, int all, const struct p2pl_piece *pc)
+prefetch_node(const struct hent *h)
 {
+	const struct sn *s = &S.sn[h->node];
 	const struct p2pl_node *n = s->node;
 	const struct p2pl_peer *p;
 	const struct ep *ep;
@@ -463,7 +480,7 @@ prefetch_node(const struct sn *s, int all, const struct p2pl_piece *pc)
 	PF(&n->tokens);
 	PF(&n->far);
 	PF(&n->rate_t);
-	if (!all)
+	if (h->kind == PF_NODE)
 		return;
 	for (size_t i = 0; i < s->neps; i++) {
 		ep = s->eps[i];
@@ -476,32 +493,39 @@ prefetch_node(const struct sn *s, int all, const struct p2pl_piece *pc)
 		PF(&p->partial);
 		PF(&p->rq.head);
 		PF(&p->pq.head);
-		if (pc != NULL) {	/* a new piece: who has it, who gets it */
-			PF(&p->hseq[pc->seq % P2PL_RING]);
-			PF(&p->qseq[pc->seq % P2PL_RING]);
+		if (h->kind == PF_PIECE) {	/* who has it, who gets it */
+			PF(&p->hseq[h->slot]);
+			PF(&p->qseq[h->slot]);
 		}
 	}
 }
 
-/* For the event at the head of the queue, and the events of the two after. */
+/*
+ * For the event at the head of the queue, what its handling reads; for
+ * the two after it, the event and its node's place.
+ */
 static void
 prefetch_next(void)
 {
+	const struct hent *h;
 	const struct ev *e;
 
-	if (peek() == NULL)
+	if ((h = peek()) == NULL)
 		return;
-	for (size_t i = 1; i < 3 && i < S.near.n; i++)
+	for (size_t i = 1; i < 3 && i < S.near.n; i++) {
 		PF(S.near.v[i].e);
-	e = S.near.v[0].e;
+		if (S.near.v[i].kind != PF_NONE)
+			PF(&S.sn[S.near.v[i].node]);
+	}
+	if (h->kind == PF_NONE)
+		return;
+	prefetch_node(h);
+	e = h->e;
 	if (e->type == EV_MSG || e->type == EV_ACCEPT || e->type == EV_CLOSE) {
 		PF(e->ep);
 		if (e->ep->peer != NULL)
 			PF(&e->ep->peer->state);
-		prefetch_node(&S.sn[e->ep->node], e->type == EV_MSG &&
-		    e->piece != NULL, e->type == EV_MSG ? e->piece : NULL);
-	} else if (e->type == EV_TICK || e->type == EV_FLUSH)
-		prefetch_node(&S.sn[e->node], 1, NULL);
+	}
 }
 
 static void
