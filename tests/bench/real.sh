@@ -23,7 +23,8 @@
 # written / (written + skipped)), publisher upload / stream bytes (its
 # count and /proc wchar), viewers' upload / bytes received (min, p10,
 # median, p90, max), CPU % of a core and peak RSS (VmHWM) of every viewer
-# (median, max) and of the publisher, and each viewer's anonymous resident
+# (median, max) and of the publisher, the round-trip times (p10/p50/p90)
+# the viewers measured to their neighbours, and each viewer's anonymous resident
 # memory (RssAnon) and proportional share (Pss, shared library pages
 # divided among the processes mapping them), read from /proc before they
 # stop.  Figures, not a test: nothing fails.
@@ -241,6 +242,10 @@ dmax = [x["delay_max"] for x in last if x.get("delay_max") is not None]
 p50 = [x["delay_p50_all"] for x in last if x.get("delay_p50_all") is not None]
 p99 = [x["delay_p99_all"] for x in last if x.get("delay_p99_all") is not None]
 starts = [x["startup"] for x in last if x.get("startup") is not None]
+# round trips the viewers measured (PING/PONG) to their neighbours at the
+# end: loopback plus the time processes wait for a core
+rtts = [nb["rtt"] for x in last for nb in x.get("neighbours") or []
+        if nb.get("rtt")]
 played = sum(x["pieces"] for x in last)
 skipped = sum(x["skipped"] for x in last)
 ups = [x["up_bytes"] / x["down_bytes"] for x in last if x.get("down_bytes")]
@@ -268,6 +273,7 @@ r = {
     "delay_p50_median_viewer": q(p50, 0.5), "delay_p99_median_viewer": q(p99, 0.5),
     "delay_p99_worst_viewer": max(p99) if p99 else None,
     "startup_p50": q(starts, 0.5), "startup_p99": q(starts, 0.99),
+    "rtt_p10": q(rtts, 0.1), "rtt_p50": q(rtts, 0.5), "rtt_p90": q(rtts, 0.9),
     "continuity": round(played / (played + skipped), 5) if played + skipped else 0,
     "played": played, "skipped": skipped,
     "publisher_ratio": round(pub["up_bytes"] / pub["bytes"], 3),

@@ -1100,7 +1100,7 @@ report(double wall)
 	    "\"upload_min\":%.2f,\"upload_p10\":%.2f,\"upload_median\":%.2f,"
 	    "\"upload_p90\":%.2f,\"upload_max\":%.2f,\"dup_ratio\":%.4f,\"requests_per_piece\":%.3f,"
 	    "\"viewer_up\":%.2f,\"slow\":[%.2f,%.2f],\"publisher_up\":%.2f,"
-	    "\"play_latency\":%.2f,\"link_bps\":%llu,\"latency_ms\":[%llu,%llu],\"tracker\":%d,\"push\":%d,\"trees\":%d,"
+	    "\"play_latency\":%.2f,\"link_bps\":%llu,\"latency_ms\":[%g,%g],\"tracker\":%d,\"push\":%d,\"trees\":%d,"
 	    "\"churn\":[%.2f,%.0f],\"verify\":\"%s\",\"seed\":%llu,"
 	    "\"events\":%llu,\"wall_s\":%.1f,\"rss_mib\":%.0f}\n",
 	    S.n, S.seconds, (unsigned long long)S.bps,
@@ -1116,8 +1116,8 @@ report(double wall)
 	    qd(up, nup, 1), in ? (double)dups / (double)in : 0,
 	    in ? (double)requests / (double)in : 0, S.mult, S.slow_frac,
 	    S.slow_mult, S.pub_mult, S.latency_s,
-	    (unsigned long long)S.link, (unsigned long long)(S.lat_min / 1000),
-	    (unsigned long long)(S.lat_max / 1000), S.tracker,
+	    (unsigned long long)S.link, (double)S.lat_min / 1000,
+	    (double)S.lat_max / 1000, S.tracker,
 	    S.push ? S.push : 1, S.trees, S.churn_frac, S.churn_every, S.real_verify ? "ed25519" : "bytes",
 	    (unsigned long long)S.seed, (unsigned long long)S.events, wall,
 	    (double)ru.ru_maxrss / 1024);

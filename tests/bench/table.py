@@ -39,7 +39,7 @@ def series(r):
         return None     # the agreement runs, by seed
     if (r.get("slow") or [0])[0] > 0:
         return "simnet"
-    return "simlo" if r["latency_ms"][1] <= 1 else None
+    return "simlo" if r["latency_ms"][1] <= 0.5 else None
 
 
 def key(r):
@@ -114,14 +114,16 @@ for r in rows:
         lat = r["latency_ms"]
         slow = r.get("slow") or [0, 0]
         what = "sim, %s, -u %.1f%s, publisher -u %.1f, %s" % (
-            "loopback model" if lat[1] <= 1 else "%d–%d ms, %d Mbit/s links" % (
+            "loopback model" if lat[1] <= 0.5 else "%g–%g ms, %d Mbit/s links" % (
                 lat[0], lat[1], r["link_bps"] / 1e6) if lat[0] != lat[1] else
-            "%d ms links" % lat[0],
+            "%g ms links" % lat[0],
             r["viewer_up"], ", %d%% at %.1f" % (100 * slow[0], slow[1])
             if slow[0] else "", r.get("publisher_up", 2),
             "tracker %d" % r["tracker"] if r["tracker"] else "no tracker")
         if r.get("play_latency", 1) != 1:
             what += ", latency %.1f s" % r["play_latency"]
+        if "-cal-" in r["name"]:
+            what += " (the real run's median round trip)"
         if kind is None:
             what += ", seed %d" % r["seed"]
         delay = "%s / %s / %s / %s" % (f3(r["delay_p50"]), f3(r.get("delay_p95")),
