@@ -19,7 +19,7 @@ OUT=build/bench
 mkdir -p "$OUT"
 
 if [ $quick = 1 ]; then
-	REAL="10 30" BASE="10" RT=15 AGREE=30 VARY=30
+	REAL="10 30" BASE="10" RT=15 AGREE=30 VARY=10
 	SIMN="100 1000" NET="1000" ST=20 SEEDS=1
 else
 	REAL="10 100 200 500" BASE="10 100 250" RT=40 AGREE=200 VARY=100
@@ -70,9 +70,9 @@ done
 # where both run: the simulator as the real swarm, joins 20 ms apart
 for s in $SEEDS; do
 	run "sim-$AGREE-lo-s$s" "$SIM" -n "$AGREE" -t "$((RT + 5))" \
-	    -j "$((AGREE / 50))" $LO --seed "$s"
+	    -j "$(echo "$AGREE * 0.02" | bc)" $LO --seed "$s"
 	run "sim-$AGREE-d50-s$s" "$SIM" -n "$AGREE" -t "$((RT + 5))" \
-	    -j "$((AGREE / 50))" --latency 50:50 --link 1G --tracker 50 \
+	    -j "$(echo "$AGREE * 0.02" | bc)" --latency 50:50 --link 1G --tracker 50 \
 	    -P 1.5 --seed "$s"
 done
 # and as the real swarm measured it: one-way latencies uniform from 0 to the
@@ -85,7 +85,7 @@ print("%.2f" % (1e3 * r["rtt_p50"]) if r.get("rtt_p50") else "")' \
 if [ -n "$cal" ]; then
 	for s in $SEEDS; do
 		run "sim-$AGREE-cal-s$s" "$SIM" -n "$AGREE" -t "$((RT + 5))" \
-		    -j "$((AGREE / 50))" --latency "0:$cal" --link 1G \
+		    -j "$(echo "$AGREE * 0.02" | bc)" --latency "0:$cal" --link 1G \
 		    --tracker 50 -P 1.5 --seed "$s"
 	done
 fi
