@@ -419,8 +419,9 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		p->strikes--;	/* it serves: forgive a missed request */
 	if (n->far == seq + 1)
 		n->far = 0;
-	if (first || n->parent[SUB(seq)] != p)
-		p2pl__sched_first(p, seq, 1);
+	if (first)
+		p2pl__sched_first(p, seq);
+	p2pl__sched_from(p, seq);
 	n->st.bytes_in += pc->msglen;
 	p2pl__sched_heard(n, seq, now);
 	/* the window may drop an old piece at once: hold it until done */
@@ -507,7 +508,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 		}
 		if (!p2pl__sched_knows(p->node, v) && v <= p->node->known +
 		    HAVE_AHEAD)
-			p2pl__sched_first(p, v, 0);
+			p2pl__sched_first(p, v);
 		p2pl__mark(p, v);
 		if (have_far(p, v, now) == 0)
 			p2pl__sched_heard(p->node, v, now);

@@ -19,9 +19,9 @@
  *
  * A piece we know exists and still lack is requested at once from a
  * neighbour that holds it (after PULL_DELAY when a parent should push it
- * or only the publisher is known to hold it),
- * preferring viewers and relays over the publisher and the least asked; a
- * request unanswered in PULL_TIMEOUT goes to another.  Requests are served
+ * or only the publisher is known to hold it), preferring viewers and
+ * relays over the publisher and the least asked; a request unanswered in
+ * PULL_TIMEOUT goes to another.  Requests are served
  * before pushes, except at the publisher, whose pushes every viewer waits
  * for; nothing staler than the receiver's latency is sent, and nothing
  * twice to one peer.
@@ -196,17 +196,25 @@ p2pl__sched_knows(const struct p2pl_node *n, uint64_t seq)
 	    n->wants[seq % P2PL_RING].seq == seq + 1;
 }
 
-/* p told us first of seq (piece: by sending it): credit it, and count
- * against the substream's parent when that was someone else's piece. */
+/* p told us first of seq: credit it. */
 void
-p2pl__sched_first(struct p2pl_peer *p, uint64_t seq, int piece)
+p2pl__sched_first(struct p2pl_peer *p, uint64_t seq)
 {
-	struct p2pl_node *n = p->node;
 	unsigned k = SUB(seq);
 
 	if (p->first[k] < UINT32_MAX)
 		p->first[k]++;
-	if (!piece || n->parent[k] == NULL)
+}
+
+/* A piece new to us came from p: count it for or against the parent of
+ * its substream. */
+void
+p2pl__sched_from(struct p2pl_peer *p, uint64_t seq)
+{
+	struct p2pl_node *n = p->node;
+	unsigned k = SUB(seq);
+
+	if (n->parent[k] == NULL)
 		return;
 	if (n->parent[k] == p)
 		n->miss[k] = 0;
