@@ -116,12 +116,30 @@ word(struct rd *r, const char *w)
 
 static int object(struct rd *r, struct p2pl_sl_obj *o, int nested);
 
+/* After an array's item: 1 at a ',' (another follows), 0 at the ']',
+ * -1 otherwise. */
+static int
+after_item(struct rd *r)
+{
+	ws(r);
+	if (r->s < r->end && *r->s == ',') {
+		r->s++;
+		return 1;
+	}
+	if (r->s < r->end && *r->s == ']') {
+		r->s++;
+		return 0;
+	}
+	return bad(r, "expected , or ]");
+}
+
 /* After its '[': an array of numbers, or (pairs set) of arrays of
  * numbers; the numbers are counted into *n, not kept. */
 static int
 numbers(struct rd *r, int pairs, int *n)
 {
 	double v;
+	int more;
 
 	ws(r);
 	if (r->s < r->end && *r->s == ']') {
@@ -141,16 +159,8 @@ numbers(struct rd *r, int pairs, int *n)
 				return -1;
 			(*n)++;
 		}
-		ws(r);
-		if (r->s < r->end && *r->s == ',') {
-			r->s++;
-			continue;
-		}
-		if (r->s < r->end && *r->s == ']') {
-			r->s++;
-			return 0;
-		}
-		return bad(r, "expected , or ]");
+		if ((more = after_item(r)) != 1)
+			return more;
 	}
 }
 
@@ -159,6 +169,8 @@ numbers(struct rd *r, int pairs, int *n)
 static int
 value(struct rd *r, struct p2pl_sl_field *f, int nested)
 {
+	int more;
+
 	if (r->s >= r->end)
 		return bad(r, "missing value");
 	switch (*r->s) {
@@ -203,16 +215,8 @@ value(struct rd *r, struct p2pl_sl_field *f, int nested)
 		if (object(r, &r->sl->items[r->sl->nitems++], 1) == -1)
 			return -1;
 		f->n++;
-		ws(r);
-		if (r->s < r->end && *r->s == ',') {
-			r->s++;
-			continue;
-		}
-		if (r->s < r->end && *r->s == ']') {
-			r->s++;
-			return 0;
-		}
-		return bad(r, "expected , or ]");
+		if ((more = after_item(r)) != 1)
+			return more;
 	}
 }
 

@@ -16,24 +16,30 @@ p2pl_hist_add(struct p2pl_hist *h, int64_t us)
 	h->n++;
 }
 
-double
-p2pl_hist_quantile(const struct p2pl_hist *h, double q)
+/* The bin in which the quantile q of n counts falls. */
+static int
+quantile_bin(const uint32_t *bins, int nbins, uint64_t n, double q)
 {
-	uint64_t want, seen = 0;
+	uint64_t want = (uint64_t)(q * (double)n), seen = 0;
 	int i;
 
-	if (h->n == 0)
-		return -1;
-	want = (uint64_t)(q * (double)h->n);
-	if (want >= h->n)
-		want = h->n - 1;
-	for (i = 0; i < P2PL_HIST_BINS; i++) {
-		seen += h->bins[i];
+	if (want >= n)
+		want = n - 1;
+	for (i = 0; i < nbins - 1; i++) {
+		seen += bins[i];
 		if (seen > want)
 			break;
 	}
+	return i;
+}
+
+double
+p2pl_hist_quantile(const struct p2pl_hist *h, double q)
+{
+	if (h->n == 0)
+		return -1;
 	/* the bin's upper edge: a delay is never reported below itself */
-	return (i + 1) / 1000.0;
+	return (quantile_bin(h->bins, P2PL_HIST_BINS, h->n, q) + 1) / 1000.0;
 }
 
 void
@@ -90,20 +96,10 @@ p2pl_loghist_add(struct p2pl_loghist *h, int64_t us)
 double
 p2pl_loghist_quantile(const struct p2pl_loghist *h, double q)
 {
-	uint64_t want, seen = 0;
-	int i;
-
 	if (h->n == 0)
 		return -1;
-	want = (uint64_t)(q * (double)h->n);
-	if (want >= h->n)
-		want = h->n - 1;
-	for (i = 0; i < P2PL_LOGHIST_BINS - 1; i++) {
-		seen += h->bins[i];
-		if (seen > want)
-			break;
-	}
-	return (double)p2pl_loghist_bound(i) / 1e6;
+	return (double)p2pl_loghist_bound(quantile_bin(h->bins,
+	    P2PL_LOGHIST_BINS, h->n, q)) / 1e6;
 }
 
 static void
