@@ -10,7 +10,7 @@ set xlabel "viewers"
 set grid
 set key top left font ",9"
 set ylabel "delay (s)"
-set yrange [0:3.5]
+set yrange [0:5.5]
 plot dir.'/real.dat' using 1:2 with linespoints lw 2 pt 7 title "real: p50", \
      dir.'/real.dat' using 1:3 with linespoints lw 2 pt 7 title "real: p99", \
      dir.'/simlo.dat' using 1:2 with linespoints dt 2 lw 2 pt 6 title "sim loopback: p50", \
