@@ -145,7 +145,7 @@ void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now);
 int p2pl__sched_knows(const struct p2pl_node *n, uint64_t seq);
 void p2pl__sched_first(struct p2pl_peer *p, uint64_t seq);
 void p2pl__sched_from(struct p2pl_peer *p, uint64_t seq);
-int p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask, uint64_t now);
+int p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask);
 int p2pl__sched_accept(struct p2pl_peer *p, uint64_t mask, uint64_t now);
 void p2pl__sched_parents(struct p2pl_node *n, uint64_t now);
 void p2pl__sched_got(struct p2pl_node *n, uint64_t seq);

@@ -513,7 +513,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 		if (have_far(p, v, now) == 0)
 			p2pl__sched_heard(p->node, v, now);
 	} else if (type == P2PL_MSG_CHOOSE)
-		return p2pl__sched_choose(p, v, now);
+		return p2pl__sched_choose(p, v);
 	else if (type == P2PL_MSG_ACCEPT)
 		return p2pl__sched_accept(p, v, now);
 	else if (type == P2PL_MSG_REQUEST) {

@@ -67,8 +67,9 @@ struct p2pl_node_cfg {
 	uint64_t latency;		/* playout deadline after the stamp */
 	uint64_t window;		/* how long pieces are kept */
 	struct p2pl_rate up;		/* upload cap */
-	int push;			/* neighbours each fresh piece is pushed
-					 * to (0: 1) */
+	int push;			/* neighbours a publisher or relay
+					 * pushes a fresh piece to when no
+					 * child took its substream (0: 1) */
 	int max_peers;			/* connections kept (0: 16) */
 	int relay_only;			/* talk only to relays and publishers;
 					 * take no addresses from PEX */

@@ -232,13 +232,12 @@ send_mask(struct p2pl_peer *p, uint8_t type, unsigned mask)
 
 /* CHOOSE from a child: keep what it still wants, take on what we can. */
 int
-p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask, uint64_t now)
+p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask)
 {
 	struct p2pl_node *n = p->node;
 	int room;
 	unsigned k;
 
-	(void)now;
 	if (mask >> SUBS != 0) {
 		p2pl_seterr(p->err, sizeof(p->err), "choose: no such substream");
 		return -1;
