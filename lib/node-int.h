@@ -18,6 +18,9 @@
 #define HAVE_AHEAD 256		/* a HAVE further ahead of our newest piece
 				 * is only believed once the piece comes */
 #define STRIKE_MAX 64		/* misbehaviour points before a drop */
+#define CLAIM_SLACK 1000000	/* µs a HAVE may precede its piece's
+				 * earliest possible arrival */
+#define SOURCE_RECENT 5000000	/* µs since its last piece: still a source */
 #define MSG_TIMEOUT 10000000	/* µs one message may take to arrive */
 #define SUBS P2PL_SUBSTREAMS
 #define SUB(seq) ((unsigned)((seq) % SUBS))
@@ -51,6 +54,7 @@ struct p2pl_peer {
 	int reqs;		/* our requests outstanding at them */
 	uint64_t born, last_rx, last_ping, last_pex, rtt;
 	uint64_t last_pex_in;	/* when its last PEX came */
+	uint64_t last_piece;	/* when it last brought a piece new to us */
 	uint64_t newest;	/* seq + 1 of the newest piece known held */
 	uint64_t mark_in, mark_out;	/* bytes at the last rate update */
 	int strikes;		/* misbehaviour points, halved every ping */
@@ -70,6 +74,8 @@ struct want {
 	uint64_t heard;		/* when we learnt of it */
 	uint64_t asked;		/* when we requested it, 0: not asked */
 	struct p2pl_peer *from;	/* whom we asked */
+	struct p2pl_peer *claimer;	/* whose HAVE told us it exists */
+	uint64_t claimed;	/* when, by our clock */
 };
 
 struct cand {
@@ -141,7 +147,10 @@ void p2pl__mark(struct p2pl_peer *p, uint64_t seq);
 /* sched.c */
 void p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
     struct p2pl_peer *src, uint64_t now);
-void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now);
+void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now,
+    struct p2pl_peer *claimer);
+void p2pl__sched_arrived(struct p2pl_node *n, const struct p2pl_piece *pc,
+    uint64_t now);
 int p2pl__sched_knows(const struct p2pl_node *n, uint64_t seq);
 void p2pl__sched_first(struct p2pl_peer *p, uint64_t seq);
 void p2pl__sched_from(struct p2pl_peer *p, uint64_t seq);

@@ -131,9 +131,13 @@ p2pl__send(struct p2pl_peer *p, const uint8_t *buf, size_t len,
 int
 p2pl__peer_has(const struct p2pl_peer *p, uint64_t seq)
 {
-	/* a publisher holds every piece it made that we know of */
-	if (p->hello.role == P2PL_ROLE_PUBLISHER && p->state == PEER_READY)
-		return seq <= p->node->known;
+	const struct p2pl_node *n = p->node;
+
+	/* the publisher holds every piece it made; that one exists we know
+	 * for sure only from a newer piece we verified, not from a HAVE */
+	if (p->hello.role == P2PL_ROLE_PUBLISHER && p->state == PEER_READY &&
+	    n->have_any && seq <= n->head)
+		return 1;
 	return p->hseq[seq % P2PL_RING] == seq + 1;
 }
 
@@ -249,8 +253,24 @@ play(struct p2pl_node *n, uint64_t now)
 /*
  * Count misbehaviour that one message cannot prove (a claim not served, a
  * repeat); points halve every PING_EVERY, so only a steady pattern gets a
- * peer dropped and refused for a while.
+ * peer dropped and refused for a while, and never our only source of
+ * pieces.
  */
+/* p brought us pieces lately and no other neighbour did. */
+static int
+only_source(const struct p2pl_peer *p, uint64_t now)
+{
+	const struct p2pl_peer *q;
+
+	if (p->last_piece == 0 || now > p->last_piece + SOURCE_RECENT)
+		return 0;
+	for (q = p->node->peers; q != NULL; q = q->next)
+		if (q != p && q->state == PEER_READY && q->last_piece != 0 &&
+		    now <= q->last_piece + SOURCE_RECENT)
+			return 0;
+	return 1;
+}
+
 void
 p2pl__strike(struct p2pl_peer *p, int points, const char *why, uint64_t now)
 {
@@ -259,6 +279,11 @@ p2pl__strike(struct p2pl_peer *p, int points, const char *why, uint64_t now)
 	p->strikes += points;
 	if (p->strikes < STRIKE_MAX)
 		return;
+	if (only_source(p, now)) {
+		/* a pattern, not a proof: never worth the whole stream */
+		p->strikes = STRIKE_MAX - 1;
+		return;
+	}
 	p2pl_seterr(p->err, sizeof(p->err), "%s", why);
 	p2pl__ban(p, 0, now);
 	p->state = PEER_DEAD;
@@ -396,8 +421,9 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	if (p2pl__ring_get(n, seq) != NULL) {
 		n->st.dups++;
 		p->st.dups++;
-		/* it sent or was sent this one already: a replay */
-		if (p2pl__peer_has(p, seq))
+		/* it sent or was sent this one already: a replay (known,
+		 * not assumed as of the publisher) */
+		if (p->hseq[seq % P2PL_RING] == seq + 1)
 			p2pl__strike(p, 1, "replays pieces", now);
 		p2pl__mark(p, seq);
 		return 0;
@@ -415,6 +441,7 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	}
 	p->st.pieces_in++;
 	n->st.pieces_in++;
+	p->last_piece = now;
 	if (p->strikes > 0)
 		p->strikes--;	/* it serves: forgive a missed request */
 	if (n->far == seq + 1)
@@ -423,7 +450,8 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		p2pl__sched_first(p, seq);
 	p2pl__sched_from(p, seq);
 	n->st.bytes_in += pc->msglen;
-	p2pl__sched_heard(n, seq, now);
+	p2pl__sched_arrived(n, pc, now);
+	p2pl__sched_heard(n, seq, now, NULL);
 	/* the window may drop an old piece at once: hold it until done */
 	p2pl_piece_ref(pc);
 	store(n, pc, now);
@@ -511,7 +539,7 @@ on_message(struct p2pl_peer *p, uint8_t type, const uint8_t *body,
 			p2pl__sched_first(p, v);
 		p2pl__mark(p, v);
 		if (have_far(p, v, now) == 0)
-			p2pl__sched_heard(p->node, v, now);
+			p2pl__sched_heard(p->node, v, now, p);
 	} else if (type == P2PL_MSG_CHOOSE)
 		return p2pl__sched_choose(p, v);
 	else if (type == P2PL_MSG_ACCEPT)

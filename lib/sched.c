@@ -348,8 +348,11 @@ p2pl__sched_parents(struct p2pl_node *n, uint64_t now)
 	}
 }
 
+/* The want of seq, made if new; claimer (NULL: none) is who said that seq
+ * exists, when no one said so before. */
 static struct want *
-want_slot(struct p2pl_node *n, uint64_t seq, uint64_t now)
+want_slot(struct p2pl_node *n, uint64_t seq, uint64_t now,
+    struct p2pl_peer *claimer)
 {
 	struct want *w = &n->wants[seq % P2PL_RING];
 
@@ -360,12 +363,36 @@ want_slot(struct p2pl_node *n, uint64_t seq, uint64_t now)
 		w->heard = now;
 		w->asked = 0;
 		w->from = NULL;
+		w->claimer = claimer;
+		w->claimed = now;
 	}
 	return w;
 }
 
+/*
+ * Verified piece pc came: if a HAVE claimed it before it could have
+ * reached anyone (earlier than the fastest any piece has come to us from
+ * its stamp, by more than CLAIM_SLACK), the claim was made up.  That is
+ * a proof, not a pattern: the claimer is dropped at once.
+ */
 void
-p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now)
+p2pl__sched_arrived(struct p2pl_node *n, const struct p2pl_piece *pc,
+    uint64_t now)
+{
+	struct want *w = &n->wants[pc->seq % P2PL_RING];
+	int64_t earliest;
+
+	if (w->seq != pc->seq + 1 || w->claimer == NULL || !n->offset_set)
+		return;
+	earliest = (int64_t)pc->stamp + n->offset;
+	if ((int64_t)(w->claimed + CLAIM_SLACK) < earliest)
+		p2pl__strike(w->claimer, STRIKE_MAX,
+		    "claims pieces before they exist", now);
+}
+
+void
+p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now,
+    struct p2pl_peer *claimer)
 {
 	uint64_t s;
 
@@ -384,10 +411,10 @@ p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now)
 			s = seq;
 		for (; s <= seq; s++)
 			if (p2pl__ring_get(n, s) == NULL)
-				want_slot(n, s, now);
+				want_slot(n, s, now, claimer);
 		n->known = seq;
 	} else if (p2pl__ring_get(n, seq) == NULL)
-		want_slot(n, seq, now);
+		want_slot(n, seq, now, claimer);
 }
 
 void
@@ -404,6 +431,7 @@ p2pl__sched_got(struct p2pl_node *n, uint64_t seq)
 	w->seq = 0;
 	w->asked = 0;
 	w->from = NULL;
+	w->claimer = NULL;
 }
 
 void
@@ -496,7 +524,7 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 	for (s = lo; s <= n->known; s++) {
 		if (p2pl__ring_get(n, s) != NULL)
 			continue;
-		w = want_slot(n, s, now);
+		w = want_slot(n, s, now, NULL);
 		failed = NULL;
 		due = w->asked + PULL_TIMEOUT + (w->from ? 2 * w->from->rtt : 0);
 		if (w->asked && now < due) {
@@ -506,10 +534,14 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 		}
 		if (w->asked) {
 			failed = w->from;
+			/* only a peer that said it holds the piece is at fault;
+			 * the publisher is only assumed to, and is never */
 			if (failed != NULL) {
 				failed->reqs--;
-				p2pl__strike(failed, 1,
-				    "claims pieces it does not serve", now);
+				if (failed->hello.role != P2PL_ROLE_PUBLISHER)
+					p2pl__strike(failed, 1,
+					    "claims pieces it does not serve",
+					    now);
 			}
 			w->asked = 0;
 			w->from = NULL;
@@ -545,11 +577,14 @@ p2pl__sched_forget(struct p2pl_node *n, struct p2pl_peer *p)
 			n->parent[k] = NULL;
 			n->miss[k] = 0;
 		}
-	for (int i = 0; i < P2PL_RING; i++)
+	for (int i = 0; i < P2PL_RING; i++) {
 		if (n->wants[i].from == p) {
 			n->wants[i].from = NULL;
 			n->wants[i].asked = 0;
 		}
+		if (n->wants[i].claimer == p)
+			n->wants[i].claimer = NULL;
+	}
 }
 
 /* Send p its next piece if the caps allow (pushes only: none it asked

@@ -17,6 +17,9 @@
  *   replay    the last genuine pieces, again and again
  *   old       genuine pieces older than any window
  *   haveall   HAVE for every piece and some far ahead; serves none
+ *   ahead     once a connection, 64 HAVEs for the pieces just after the
+ *             newest (not made yet, but inside a viewer's window); serves
+ *             none
  *   slow      HAVE for every piece; serves what is asked a byte at a time
  *   reqflood  REQUEST for every recent piece, over and over
  *   pex       PEX floods: non-peers, the neighbour's own address, thousands
@@ -62,11 +65,11 @@
 #define VICTIMS 64
 #define INBUF (2 * P2PL_MSG_MAX)
 
-enum { FORGE, OTHERKEY, TRUNCATE, OVERSIZE, REPLAY, OLD, HAVEALL, SLOW,
-    REQFLOOD, PEX, IDLE };
+enum { FORGE, OTHERKEY, TRUNCATE, OVERSIZE, REPLAY, OLD, HAVEALL, AHEAD,
+    SLOW, REQFLOOD, PEX, IDLE };
 static const char *const modes[] = { "forge", "otherkey", "truncate",
-    "oversize", "replay", "old", "haveall", "slow", "reqflood", "pex", "idle",
-    NULL };
+    "oversize", "replay", "old", "haveall", "ahead", "slow", "reqflood",
+    "pex", "idle", NULL };
 
 struct conn {
 	int fd;
@@ -74,6 +77,7 @@ struct conn {
 	int helloed;		/* their HELLO came */
 	int victim;		/* index into victims, -1 */
 	int redial;		/* a redial: counts as readmitted or refused */
+	int lied;		/* ahead: its batch of claims was sent */
 	uint64_t born;
 	uint8_t in[INBUF];
 	size_t inlen;
@@ -389,6 +393,14 @@ attack_tick(struct conn *c, uint64_t now)
 	case HAVEALL:
 		/* and a piece far ahead, that will not exist for long */
 		send_u64(c, P2PL_MSG_HAVE, newest + 5000 + rnd++ % 1000);
+		n_attacks++;
+		break;
+	case AHEAD:
+		if (c->lied)
+			break;
+		c->lied = 1;
+		for (s = newest; s < newest + 64; s++)
+			send_u64(c, P2PL_MSG_HAVE, s);
 		n_attacks++;
 		break;
 	case REQFLOOD:

@@ -299,9 +299,79 @@ test_request_count(void)
 	p2pl__sched_got(vw, 2);		/* as when piece 2 arrives */
 	ok(ba.peer->reqs == 0, "its arrival settles the request (%d)",
 	    ba.peer->reqs);
-	p2pl__sched_heard(vw, 2 + P2PL_RING, now);
+	p2pl__sched_heard(vw, 2 + P2PL_RING, now, NULL);
 	ok(ba.peer->reqs == 0, "a piece a ring later leaves the count at 0 (%d)",
 	    ba.peer->reqs);
+	p2pl_node_free(vw);
+	p2pl_node_free(pub);
+}
+
+/*
+ * A neighbour claims the 64 pieces after the newest before they exist.
+ * The requests for them go to it alone, never to the publisher, which is
+ * not held to have what it has not made (and is never struck for an
+ * unanswered request); once those pieces come stamped well after the
+ * claim the liar is dropped; and a viewer never drops its only source.
+ */
+static void
+test_claims(void)
+{
+	struct side v = { 0 };
+	struct p2pl_node *pub = node(P2PL_ROLE_PUBLISHER, NULL, 0, NULL);
+	struct p2pl_node *vw = node(P2PL_ROLE_VIEWER, &v, 1000000, NULL);
+	struct p2pl_node *liar = node(P2PL_ROLE_VIEWER, NULL, 1000000, NULL);
+	static struct link ab, ba, lv, vl;
+	uint8_t msg[P2PL_MSG_HDR + 8];
+	uint64_t now = T0, s;
+	struct p2pl_peer *pp, *lp;
+
+	connect_nodes(vw, pub, &ab, &ba, now);
+	connect_nodes(liar, vw, &lv, &vl, now);
+	pump_all(&ab, &ba, now);
+	pump_all(&lv, &vl, now);
+	pp = ba.peer;	/* the viewer's peer: the publisher */
+	lp = lv.peer;	/* the viewer's peer: the liar */
+	for (s = 1; s <= 5; s++) {
+		now += 40000;
+		p2pl_node_publish(pub, mk(s, now, s == 1 ? P2PL_PIECE_JOIN : 0,
+		    500), now);
+		pump_all(&ab, &ba, now);
+	}
+	ok(v.n == 5, "the viewer plays 1..5 (%d)", v.n);
+	for (s = 6; s < 6 + 64; s++) {
+		memcpy(lv.buf + lv.len, msg, p2pl_wire_u64(msg, P2PL_MSG_HAVE, s));
+		lv.len += P2PL_MSG_HDR + 8;
+	}
+	pump(&lv, now);
+	for (int t = 0; t < 3; t++) {
+		now += 100000;
+		p2pl_node_tick(vw, now);
+		vl.len = 0;	/* the liar serves nothing */
+		pump_all(&ab, &ba, now);
+	}
+	ok(pp->reqs == 0 && pp->strikes == 0 && !ab.dead,
+	    "the publisher is not asked for what it has not made (%d asked, "
+	    "%d points)", pp->reqs, pp->strikes);
+	ok(lp->strikes > 0 && lp->strikes < STRIKE_MAX,
+	    "the unanswered claims cost the liar (%d points)", lp->strikes);
+	/* the publisher makes them from 1.2 s after the claim on */
+	now += 900000;
+	for (s = 6; s <= 30 && !vl.dead; s++) {
+		now += 40000;
+		p2pl_node_publish(pub, mk(s, now, 0, 500), now);
+		pump_all(&ab, &ba, now);
+		p2pl_node_tick(vw, now);
+	}
+	ok(vl.dead && strstr(vl.why, "before they exist") != NULL && !ab.dead,
+	    "the liar is dropped once the pieces come later than its claim "
+	    "(%s), the publisher kept", vl.dead ? vl.why : "not dropped");
+	ok(v.delivered[v.n - 1] == s - 1, "the viewer plays on (%d pieces)",
+	    v.n);
+	p2pl__strike(pp, STRIKE_MAX, "a test", now);
+	p2pl_node_tick(vw, now);
+	ok(!ab.dead && pp->state == PEER_READY,
+	    "the only source is never dropped for points");
+	p2pl_node_free(liar);
 	p2pl_node_free(vw);
 	p2pl_node_free(pub);
 }
@@ -567,6 +637,7 @@ main(void)
 	test_live();
 	test_gap_and_restart();
 	test_request_count();
+	test_claims();
 	test_handshake();
 	test_rate();
 	test_ban();
