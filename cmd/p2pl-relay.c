@@ -43,6 +43,7 @@ struct relay {
 	struct event *in_ev;
 	struct evbuffer *in;
 	struct stream *in_stream;
+	uint64_t in_bad;		/* its pieces that failed the check */
 	FILE *stats;
 	int status;
 };
@@ -184,8 +185,11 @@ frame(struct relay *r, uint8_t type, const uint8_t *body, size_t len)
 		return 0;
 	p = p2pl_piece_verify(r->in_stream->key, body, len, err, sizeof(err));
 	if (p == NULL) {
-		fprintf(stderr, "p2pl-relay: stdin: %s\n", err);
-		return -1;
+		/* the stream goes on without it: its viewers keep the rest */
+		r->in_bad++;
+		fprintf(stderr, "p2pl-relay: stdin: %s; piece dropped (%llu "
+		    "so far)\n", err, (unsigned long long)r->in_bad);
+		return 0;
 	}
 	p2pl_net_publish(r->in_stream->net, p);
 	return 0;
@@ -212,9 +216,15 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		    &type, &body, &len, err, sizeof(err));
 		if (n == 0)
 			break;
-		if (n < 0 || frame(r, type, body, len) == -1) {
-			if (n < 0)
-				fprintf(stderr, "p2pl-relay: stdin: %s\n", err);
+		if (n < 0) {
+			/* no message boundary to go on from: stop reading, and
+			 * serve what we hold as at the stream's end */
+			fprintf(stderr, "p2pl-relay: stdin: %s; no longer "
+			    "read\n", err);
+			event_del(r->in_ev);
+			return;
+		}
+		if (frame(r, type, body, len) == -1) {
 			r->status = 1;
 			event_base_loopbreak(r->base);
 			return;
@@ -243,6 +253,8 @@ stream_line(const struct relay *r, int i, char *line, size_t size)
 	p2pl_json_open(&j, line, size);
 	p2pl_prog_stats_head(&j, r->streams[i].keystr);
 	p2pl_json_u64(&j, "pieces", ns.pieces_in + ns.made);
+	if (&r->streams[i] == r->in_stream)
+		p2pl_json_u64(&j, "input_bad", r->in_bad);
 	p2pl_report_node(&j, n);
 	return p2pl_json_close(&j);
 }
