@@ -18,6 +18,8 @@
 #define HAVE_AHEAD 256		/* a HAVE further ahead of our newest piece
 				 * is only believed once the piece comes */
 #define STRIKE_MAX 64		/* misbehaviour points before a drop */
+#define PER_HOST_MAX 64		/* incoming places one address keeps when
+				 * others want in */
 #define CLAIM_SLACK 1000000	/* µs a HAVE may precede its piece's
 				 * earliest possible arrival */
 #define SOURCE_RECENT 5000000	/* µs since its last piece: still a source */
@@ -58,6 +60,8 @@ struct p2pl_peer {
 	uint64_t newest;	/* seq + 1 of the newest piece known held */
 	uint64_t mark_in, mark_out;	/* bytes at the last rate update */
 	int strikes;		/* misbehaviour points, halved every ping */
+	int misses;		/* requests the publisher left unanswered, as
+				 * strikes but never a drop */
 	int banned;		/* dropped for misbehaving */
 	uint64_t partial;	/* since when a message is half received */
 	unsigned kids;		/* substreams we push it: it chose us */
@@ -74,8 +78,9 @@ struct want {
 	uint64_t heard;		/* when we learnt of it */
 	uint64_t asked;		/* when we requested it, 0: not asked */
 	struct p2pl_peer *from;	/* whom we asked */
-	struct p2pl_peer *claimer;	/* whose HAVE told us it exists */
+	struct p2pl_peer *claimer;	/* whose HAVE told us first it exists */
 	uint64_t claimed;	/* when, by our clock */
+	int backed;		/* a second peer, or a piece, said so too */
 };
 
 struct cand {
@@ -152,6 +157,7 @@ void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now,
 void p2pl__sched_arrived(struct p2pl_node *n, const struct p2pl_piece *pc,
     uint64_t now);
 int p2pl__sched_knows(const struct p2pl_node *n, uint64_t seq);
+int p2pl__sched_sure(const struct p2pl_node *n, uint64_t seq);
 void p2pl__sched_first(struct p2pl_peer *p, uint64_t seq);
 void p2pl__sched_from(struct p2pl_peer *p, uint64_t seq);
 int p2pl__sched_choose(struct p2pl_peer *p, uint64_t mask);

@@ -131,12 +131,10 @@ p2pl__send(struct p2pl_peer *p, const uint8_t *buf, size_t len,
 int
 p2pl__peer_has(const struct p2pl_peer *p, uint64_t seq)
 {
-	const struct p2pl_node *n = p->node;
-
-	/* the publisher holds every piece it made; that one exists we know
-	 * for sure only from a newer piece we verified, not from a HAVE */
+	/* a publisher holds every piece it made that we surely know of (and
+	 * pays no point for an unanswered request, see p2pl__sched_pull) */
 	if (p->hello.role == P2PL_ROLE_PUBLISHER && p->state == PEER_READY &&
-	    n->have_any && seq <= n->head)
+	    p2pl__sched_sure(p->node, seq))
 		return 1;
 	return p->hseq[seq % P2PL_RING] == seq + 1;
 }
@@ -444,6 +442,8 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 	p->last_piece = now;
 	if (p->strikes > 0)
 		p->strikes--;	/* it serves: forgive a missed request */
+	if (p->misses > 0)
+		p->misses--;
 	if (n->far == seq + 1)
 		n->far = 0;
 	if (first)
@@ -683,6 +683,7 @@ tend_peers(struct p2pl_node *n, uint64_t now)
 		if (now >= p->last_ping + PING_EVERY) {
 			p->last_ping = now;
 			p->strikes /= 2;
+			p->misses /= 2;
 			p2pl__send(p, msg, p2pl_wire_u64(msg, P2PL_MSG_PING,
 			    now), NULL);
 		}
@@ -739,6 +740,65 @@ evict_silent(struct p2pl_node *n)
 	return 1;
 }
 
+static int
+host_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The places held by connections host opened to us. */
+static int
+host_places(const struct p2pl_node *n, const char *host)
+{
+	const struct p2pl_peer *p;
+	int c = 0;
+
+	for (p = n->peers; p != NULL; p = p->next)
+		c += !p->outgoing && p->state != PEER_DEAD &&
+		    strcmp(p->addr.host, host) == 0;
+	return c;
+}
+
+/*
+ * Full, and nobody silent to evict: the newcomer gets the place of the
+ * newest peer that connected from an address holding more than
+ * PER_HOST_MAX of the incoming places.  1 if one went.
+ */
+static int
+evict_crowd(struct p2pl_node *n)
+{
+	struct p2pl_peer *p, *victim = NULL;
+	const char **hosts, *crowd = NULL;
+	int nh = 0, run;
+
+	if ((hosts = calloc((size_t)n->cfg.max_peers, sizeof(*hosts))) == NULL)
+		return 0;
+	for (p = n->peers; p != NULL && nh < n->cfg.max_peers; p = p->next)
+		if (!p->outgoing && p->state != PEER_DEAD)
+			hosts[nh++] = p->addr.host;
+	qsort(hosts, (size_t)nh, sizeof(*hosts), host_cmp);
+	for (int i = 0; i < nh; i += run) {
+		for (run = 1; i + run < nh && strcmp(hosts[i], hosts[i + run]) ==
+		    0; run++)
+			;
+		if (run > PER_HOST_MAX)
+			crowd = hosts[i];
+	}
+	/* the newest first: the list is kept newest first */
+	for (p = n->peers; crowd != NULL && p != NULL; p = p->next)
+		if (!p->outgoing && p->state != PEER_DEAD &&
+		    strcmp(p->addr.host, crowd) == 0) {
+			victim = p;
+			break;
+		}
+	free(hosts);
+	if (victim == NULL)
+		return 0;
+	n->cb.drop(n->cb.arg, victim->conn, "too many connections from its "
+	    "address, and room is needed");
+	return 1;
+}
+
 struct p2pl_peer *
 p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
     const struct p2pl_addr *remote, uint64_t now)
@@ -750,9 +810,13 @@ p2pl_node_peer_new(struct p2pl_node *n, void *conn, int outgoing,
 
 	for (p = n->peers; p != NULL; p = p->next)
 		count++;
-	/* full: room for a newcomer at the cost of the oldest connection
-	 * still silent, so idle connections cannot lock honest peers out */
-	if (count >= n->cfg.max_peers && !outgoing && evict_silent(n))
+	/* full: a newcomer from an address that holds PER_HOST_MAX places
+	 * already is refused; another gets the place of the oldest
+	 * connection still silent, or of a crowd's, so neither idle
+	 * connections nor many from one host can lock honest peers out */
+	if (count >= n->cfg.max_peers && !outgoing && (remote == NULL ||
+	    host_places(n, remote->host) < PER_HOST_MAX) &&
+	    (evict_silent(n) || evict_crowd(n)))
 		count--;
 	if (count >= n->cfg.max_peers || (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;

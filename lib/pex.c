@@ -223,6 +223,17 @@ put_addr(uint8_t *b, const struct p2pl_addr *a)
 	return 0;
 }
 
+/* A peer before p in the list has its address: p adds nothing to a PEX
+ * (many connections from one address must not crowd the others out). */
+static int
+listed(const struct p2pl_peer *first, const struct p2pl_peer *p)
+{
+	for (; first != p; first = first->next)
+		if (first->state == PEER_READY && addr_eq(&first->addr, &p->addr))
+			return 1;
+	return 0;
+}
+
 void
 p2pl__pex_send(struct p2pl_peer *to, uint64_t now)
 {
@@ -233,7 +244,8 @@ p2pl__pex_send(struct p2pl_peer *to, uint64_t now)
 
 	to->last_pex = now;
 	for (p = to->node->peers; p != NULL && count < PEX_MAX; p = p->next) {
-		if (p == to || p->state != PEER_READY || p->addr.port == 0)
+		if (p == to || p->state != PEER_READY || p->addr.port == 0 ||
+		    listed(to->node->peers, p))
 			continue;
 		if ((n = put_addr(msg + len, &p->addr)) == 0)
 			continue;

@@ -148,18 +148,22 @@ p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
 {
 	struct p2pl_peer *p;
 	unsigned bit = 1u << SUB(pc->seq);
-	int i, start, count = count_peers(n), chosen = 0, kids = 0;
+	int i, start, count = count_peers(n), chosen = 0, kids = 0, subs = 0;
 	int fresh = pc->seq + 16 >= n->head, announce = uploads(n);
 
 	if (count == 0)
 		return;
 	for (p = n->peers; p != NULL; p = p->next)
-		if ((p->kids & bit) && p->state == PEER_READY && p->subscribed)
-			kids = 1;
-	start = (int)(n->rr++ % (unsigned)count);
-	/* walk the peers once, from a rotating start */
-	for (i = 0, p = n->peers; i < start; i++)
-		p = p->next;
+		if (p->state == PEER_READY && p->subscribed) {
+			kids |= (p->kids & bit) != 0;
+			subs++;
+		}
+	/* walk the peers once, from a start that rotates over those that
+	 * take pushes, so peers that take none do not skew the shares */
+	start = subs > 0 ? (int)(n->rr++ % (unsigned)subs) : 0;
+	for (p = n->peers; p->next != NULL; p = p->next)
+		if (p->state == PEER_READY && p->subscribed && start-- == 0)
+			break;
 	for (i = 0; i < count; i++, p = p->next != NULL ? p->next : n->peers) {
 		if (p == src || p->state != PEER_READY || p2pl__peer_has(p, pc->seq))
 			continue;
@@ -348,11 +352,9 @@ p2pl__sched_parents(struct p2pl_node *n, uint64_t now)
 	}
 }
 
-/* The want of seq, made if new; claimer (NULL: none) is who said that seq
- * exists, when no one said so before. */
+/* The want of seq, made if new. */
 static struct want *
-want_slot(struct p2pl_node *n, uint64_t seq, uint64_t now,
-    struct p2pl_peer *claimer)
+want_slot(struct p2pl_node *n, uint64_t seq, uint64_t now)
 {
 	struct want *w = &n->wants[seq % P2PL_RING];
 
@@ -363,10 +365,39 @@ want_slot(struct p2pl_node *n, uint64_t seq, uint64_t now,
 		w->heard = now;
 		w->asked = 0;
 		w->from = NULL;
-		w->claimer = claimer;
-		w->claimed = now;
+		w->claimer = NULL;
+		w->backed = 0;
 	}
 	return w;
+}
+
+/* by (NULL: a piece) says w's piece exists: the first to say so is its
+ * claimer; it is backed once another says so too, or at once when by has
+ * brought us pieces before. */
+static void
+claim(struct want *w, struct p2pl_peer *by, uint64_t now)
+{
+	if (by != NULL && w->claimer == NULL) {
+		w->claimer = by;
+		w->claimed = now;
+	}
+	if (by == NULL || by != w->claimer || by->st.pieces_in > 0)
+		w->backed = 1;
+}
+
+/*
+ * True when seq surely exists: a piece as new or newer came, or it was
+ * backed.  The publisher is held to have only those, so a lone liar's
+ * claims cannot send our requests to it.
+ */
+int
+p2pl__sched_sure(const struct p2pl_node *n, uint64_t seq)
+{
+	const struct want *w = &n->wants[seq % P2PL_RING];
+
+	if (n->have_any && seq <= n->head)
+		return 1;
+	return seq <= n->known && w->seq == seq + 1 && w->backed;
 }
 
 /*
@@ -404,17 +435,23 @@ p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now,
 		n->known = seq;
 	if (n->first_heard == 0 || seq + 1 < n->first_heard)
 		n->first_heard = seq + 1;
-	if (seq > n->known) {
-		/* everything up to it exists: learn of the gap too */
-		s = n->known + 1;
-		if (!n->have_any || seq - s >= P2PL_RING)
-			s = seq;
-		for (; s <= seq; s++)
-			if (p2pl__ring_get(n, s) == NULL)
-				want_slot(n, s, now, claimer);
+	/* everything up to it exists: learn of the gap too, and back what
+	 * others said of the pieces in it */
+	s = claimer == NULL || !n->have_any ? n->known + 1 : n->head + 1;
+	if (s > seq || seq - s >= P2PL_RING)
+		s = seq;
+	for (; s <= seq; s++) {
+		if (p2pl__ring_get(n, s) != NULL)
+			continue;
+		if (s > n->known)
+			claim(want_slot(n, s, now), claimer, now);
+		else if (n->wants[s % P2PL_RING].seq == s + 1)
+			claim(&n->wants[s % P2PL_RING], claimer, now);
+	}
+	if (seq > n->known)
 		n->known = seq;
-	} else if (p2pl__ring_get(n, seq) == NULL)
-		want_slot(n, seq, now, claimer);
+	else if (p2pl__ring_get(n, seq) == NULL)
+		claim(want_slot(n, seq, now), claimer, now);
 }
 
 void
@@ -440,9 +477,11 @@ p2pl__sched_request(struct p2pl_peer *p, uint64_t seq, uint64_t now)
 	/* asking again for what it was sent: a flood, not a repair */
 	if (p->qseq[seq % P2PL_RING] == seq + 1 && p2pl__peer_has(p, seq))
 		p2pl__strike(p, 1, "requests pieces over and over", now);
-	if (p2pl__ring_get(p->node, seq) != NULL)
-		q_push(&p->rq, seq, now);	/* a flood overflows: dropped */
-	p->qseq[seq % P2PL_RING] = seq + 1;
+	/* one we do not hold (not made yet, if a liar said it was) is not
+	 * marked queued: that would keep us from pushing it once we have it */
+	if (p2pl__ring_get(p->node, seq) != NULL &&
+	    q_push(&p->rq, seq, now) == 0)	/* a flood overflows: dropped */
+		p->qseq[seq % P2PL_RING] = seq + 1;
 }
 
 void
@@ -491,7 +530,7 @@ holder(struct p2pl_node *n, uint64_t seq, const struct p2pl_peer *not)
 		    !p2pl__peer_has(p, seq))
 			continue;
 		score = p->reqs + (p->hello.role == P2PL_ROLE_PUBLISHER ?
-		    REQ_PER_PEER : 0) + p->strikes * REQ_PER_PEER;
+		    REQ_PER_PEER : 0) + (p->strikes + p->misses) * REQ_PER_PEER;
 		if (best != NULL && score > bscore)
 			continue;
 		if (best == NULL || score < bscore)
@@ -524,7 +563,7 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 	for (s = lo; s <= n->known; s++) {
 		if (p2pl__ring_get(n, s) != NULL)
 			continue;
-		w = want_slot(n, s, now, NULL);
+		w = want_slot(n, s, now);
 		failed = NULL;
 		due = w->asked + PULL_TIMEOUT + (w->from ? 2 * w->from->rtt : 0);
 		if (w->asked && now < due) {
@@ -534,11 +573,14 @@ p2pl__sched_pull(struct p2pl_node *n, uint64_t now)
 		}
 		if (w->asked) {
 			failed = w->from;
-			/* only a peer that said it holds the piece is at fault;
-			 * the publisher is only assumed to, and is never */
+			/* a peer that said it holds the piece is at fault; the
+			 * publisher is only assumed to: it is asked less for a
+			 * while, never dropped */
 			if (failed != NULL) {
 				failed->reqs--;
-				if (failed->hello.role != P2PL_ROLE_PUBLISHER)
+				if (failed->hello.role == P2PL_ROLE_PUBLISHER)
+					failed->misses++;
+				else
 					p2pl__strike(failed, 1,
 					    "claims pieces it does not serve",
 					    now);

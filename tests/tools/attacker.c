@@ -1,8 +1,8 @@
 /*
  * attacker - a hostile p2pl peer for tests, one attack per run.
  *
- * usage: attacker [-b SRC] [-c HOST:PORT]... [-d DIR] [-n COUNT] [-t SECS]
- *            MODE URI
+ * usage: attacker [-a NADDR] [-b SRC] [-c HOST:PORT]... [-d DIR] [-n COUNT]
+ *            [-t SECS] MODE URI
  *
  * It listens on SRC (default 127.0.0.2) and prints "listening PORT", so a
  * test can name it as a peer in viewers' URIs; with -c it also dials the
@@ -24,8 +24,11 @@
  *   reqflood  REQUEST for every recent piece, over and over
  *   pex       PEX floods: non-peers, the neighbour's own address, thousands
  *   idle      COUNT connections to the -c peers, opened and left silent,
- *             from 64 source addresses: SRC and the 63 that follow it;
+ *             from NADDR (default 64) source addresses: SRC and the
+ *             ones that follow it;
  *             each one the peer closes is opened again
+ *   crowd     as idle, but each connection completes the handshake with
+ *             an id of its own, then only answers PINGs
  *
  * Payloads of forged pieces are written to DIR (forged.N) so a test can
  * check that none reaches a viewer's stdout.  A neighbour that closes the
@@ -66,10 +69,10 @@
 #define INBUF (2 * P2PL_MSG_MAX)
 
 enum { FORGE, OTHERKEY, TRUNCATE, OVERSIZE, REPLAY, OLD, HAVEALL, AHEAD,
-    SLOW, REQFLOOD, PEX, IDLE };
+    SLOW, REQFLOOD, PEX, IDLE, CROWD };
 static const char *const modes[] = { "forge", "otherkey", "truncate",
     "oversize", "replay", "old", "haveall", "ahead", "slow", "reqflood",
-    "pex", "idle", NULL };
+    "pex", "idle", "crowd", NULL };
 
 struct conn {
 	int fd;
@@ -99,6 +102,7 @@ static struct p2pl_uri uri;
 static struct p2pl_key mykey;		/* otherkey */
 static uint8_t myid[P2PL_IDLEN];
 static int myport;
+static int naddr = 64;			/* idle, crowd: source addresses */
 static struct conn *conns[CONNS_MAX];
 static int nconns;
 static struct p2pl_piece *stash[STASH];	/* genuine pieces by seq % STASH */
@@ -153,6 +157,8 @@ conn_add(int fd, int up)
 	h.port = (uint16_t)myport;
 	memcpy(h.key, uri.key, P2PL_KEYLEN);
 	memcpy(h.id, myid, P2PL_IDLEN);
+	if (mode == CROWD)
+		randombytes_buf(h.id, sizeof(h.id));	/* many peers, not one */
 	sendmsg_(c, m, p2pl_wire_hello(m, &h));
 	n_conns += !up;
 	return c;
@@ -202,6 +208,8 @@ on_hello(struct conn *c, const uint8_t *body, size_t len)
 	if (p2pl_wire_parse_hello(body, len, &h, NULL, 0) == -1)
 		return;
 	c->helloed = 1;
+	if (mode == CROWD)
+		return;		/* a peer that takes a place, nothing else */
 	if (c->up) {
 		sendmsg_(c, m, p2pl_wire_subscribe(m, P2PL_FROM_LIVE, 0));
 		return;
@@ -499,21 +507,21 @@ dial_idle(char **targets, int ntargets, int count)
 		if (sscanf(src, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
 			errx(2, "%s: not an IPv4 address", src);
 		snprintf(from, sizeof(from), "%u.%u.%u.%u", a, b, c,
-		    (d + (unsigned)i % 64) % 256);
+		    (d + (unsigned)(i % naddr)) % 256);
 		if ((fd = peerio_connect(from, host, port, uri.key)) == -1) {
 			warn("connect %s (%d open)", t, nconns);
 			break;
 		}
 		conn_add(fd, 0);
-		n_conns++;
+		n_conns += mode == IDLE;	/* conn_add counts the others */
 	}
 }
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: attacker [-b SRC] [-c HOST:PORT]... [-d DIR] "
-	    "[-n COUNT] [-t SECS] MODE URI\n");
+	fprintf(stderr, "usage: attacker [-a NADDR] [-b SRC] [-c HOST:PORT]... "
+	    "[-d DIR] [-n COUNT] [-t SECS] MODE URI\n");
 	exit(2);
 }
 
@@ -526,8 +534,12 @@ main(int argc, char *argv[])
 	int ch, ntargets = 0, count = 1000, secs = 30, lfd, fd, i, n;
 	uint64_t now, end, last_tick = 0;
 
-	while ((ch = getopt(argc, argv, "b:c:d:n:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:d:n:t:")) != -1) {
 		switch (ch) {
+		case 'a':
+			if ((naddr = atoi(optarg)) < 1 || naddr > 64)
+				usage();
+			break;
 		case 'b': src = optarg; break;
 		case 'c':
 			if (ntargets == 16 || strrchr(optarg, ':') == NULL)
@@ -560,7 +572,7 @@ main(int argc, char *argv[])
 		err(1, "listen on %s", src);
 	printf("listening %d\n", myport);
 	fflush(stdout);
-	if (mode == IDLE) {
+	if (mode == IDLE || mode == CROWD) {
 		dial_idle(targets, ntargets, count);
 		printf("opened %ld\n", n_conns);
 		fflush(stdout);
@@ -595,7 +607,8 @@ main(int argc, char *argv[])
 		for (i = n - 1; i >= 0; i--)
 			if (pfd[i + 1].revents != 0 && conn_read(conns[i]) == -1)
 				conn_del(i);
-		if (mode == IDLE && nconns < n)	/* keep the flood up */
+		if ((mode == IDLE || mode == CROWD) && nconns < n)
+			/* keep the flood up */
 			dial_idle(targets, ntargets, n - nconns);
 		now = p2pl_wall_us();
 		for (i = 0; i < nconns; i++)
