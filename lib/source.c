@@ -92,6 +92,8 @@ static const enum AVCodecID ts_codecs[] = {
 };
 
 static _Thread_local char lasterr[256];	/* libav's last error message */
+/* libavformat's RTMP server takes any stream name, with a warning: kept */
+static _Thread_local char wrongkey[256];
 static atomic_int verbosity;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
@@ -106,6 +108,14 @@ log_cb(void *avcl, int level, const char *fmt, va_list ap)
 		va_copy(aq, ap);
 		av_log_default_callback(avcl, level, fmt, aq);
 		va_end(aq);
+	}
+	if (level <= AV_LOG_WARNING && strncmp(fmt, "Unexpected stream", 17) == 0) {
+		va_copy(aq, ap);
+		vsnprintf(wrongkey, sizeof(wrongkey), fmt, aq);
+		va_end(aq);
+		n = strlen(wrongkey);
+		while (n > 0 && wrongkey[n - 1] == '\n')
+			wrongkey[--n] = '\0';
 	}
 	if (level > AV_LOG_ERROR)
 		return;
@@ -354,11 +364,18 @@ accept_input(struct p2pl_source *src, const char *url, char *err,
 		av_dict_set_int(&opt, "rw_timeout",
 		    src->cfg.rw_timeout_s * 1000000LL, 0);
 	src->deadline = 0;
+	wrongkey[0] = '\0';
 	ret = avio_open2(&src->netpb, url, AVIO_FLAG_READ, &icb, &opt);
 	av_dict_free(&opt);
 	if (ret < 0) {
 		src->netpb = NULL;
 		return input_err(src, url, ret, err, errlen);
+	}
+	if (wrongkey[0] != '\0') {
+		/* an RTMP encoder with another stream key: refused */
+		snprintf(err, errlen, "refused an encoder: %s", wrongkey);
+		avio_closep(&src->netpb);
+		return -1;
 	}
 	return 0;
 }

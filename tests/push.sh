@@ -60,7 +60,15 @@ push_test() {
 	wait_for 20 said "$GARBAGE_SAYS" 1 ||
 	    fail "no clear error for garbage: $(cat "$T/pub.err")"
 	note "garbage: $(grep "$GARBAGE_SAYS" "$T/pub.err" | head -n 1)"
-	wait_for 10 said 'waiting for the sender' 3 ||
+	if [ -n "${GARBAGE_SAYS2:-}" ]; then
+		wait_for 20 said "$GARBAGE_SAYS2" 1 ||
+		    fail "no clear error for the second junk: $(cat "$T/pub.err")"
+		note "junk: $(grep "$GARBAGE_SAYS2" "$T/pub.err" | head -n 1)"
+	fi
+	# it listened first, after the encoder went, and after each junk
+	listens=3
+	[ -z "${GARBAGE_SAYS2:-}" ] || listens=4
+	wait_for 10 said 'waiting for the sender' $listens ||
 	    fail "publisher does not listen after the garbage: $(cat "$T/pub.err")"
 	kill -0 $PUB_PID || fail "publisher exited: $(cat "$T/pub.err")"
 	kill -0 $VIEWER_PID || fail "viewer exited: $(cat "$T/v.err")"
