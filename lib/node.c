@@ -413,9 +413,9 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		n->st.bad++;
 		return -1;
 	}
+	p2pl_loghist_add(&n->delays, (int64_t)(now - pc->stamp));
 	p->st.pieces_in++;
 	n->st.pieces_in++;
-	p2pl_loghist_add(&n->delays, (int64_t)(now - pc->stamp));
 	if (p->strikes > 0)
 		p->strikes--;	/* it serves: forgive a missed request */
 	if (n->far == seq + 1)
