@@ -31,6 +31,7 @@
 #define OUT_CAP (16 * 1024 * 1024)
 #define RETRY_MIN_MS 500	/* first wait before reopening a lost input */
 #define RETRY_MAX_MS 10000	/* the longest wait between two tries */
+#define RETRY_LISTEN_MS 1000	/* the longest for a listening input */
 #define RETRY_FOREVER (-1)
 #define URL_TIMEOUT_S 10	/* default --timeout for URL inputs */
 
@@ -43,6 +44,7 @@ struct publish {
 	const char *name;	/* for messages: "stdin" or the input */
 	int retry;		/* reopenings in a row, or RETRY_FOREVER */
 	int url;		/* the input is a URL, not stdin or a file */
+	int listens;		/* that URL is ours to listen on (-L, srt) */
 	FILE *stats;
 	char keystr[P2PL_KEY_B32LEN + 1];
 	int pipe[2];		/* source thread -> loop: piece pointers */
@@ -64,12 +66,13 @@ struct publish {
 /* What the source thread passes for "the input failed" (NULL: it ended). */
 #define INPUT_FAILED(pb) ((struct p2pl_piece *)(pb))
 
-static const char shortopts[] = "a:hk:l:o:qt:u:vV";
+static const char shortopts[] = "a:hk:l:Lo:qt:u:vV";
 static const struct option longopts[] = {
 	{ "announce", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "key", required_argument, NULL, 'k' },
 	{ "listen", required_argument, NULL, 'l' },
+	{ "listen-input", no_argument, NULL, 'L' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "piece-ms", required_argument, NULL, 'M' },
 	{ "piece-size", required_argument, NULL, 'P' },
@@ -89,7 +92,7 @@ static void
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: p2pl-publish -k KEYFILE [-qVv] [-a HOST[:PORT]] "
+	    "usage: p2pl-publish -k KEYFILE [-LqVv] [-a HOST[:PORT]] "
 	    "[-l [HOST:]PORT] [-o FILE|-]\n"
 	    "                    [-t URL] [-u RATE] [--config FILE] "
 	    "[--no-config] [--piece-ms MS]\n"
@@ -193,6 +196,9 @@ feed(struct publish *pb)
 
 	for (;;) {
 		ran = 0;
+		if (pb->listens && p2pl_verbosity >= P2PL_LOG_INFO)
+			fprintf(stderr, "p2pl-publish: %s: waiting for the "
+			    "sender to connect\n", pb->name);
 		rc = p2pl_source_reopen(pb->src, &pb->stop, pb->err,
 		    sizeof(pb->err));
 		if (pb->stop)
@@ -243,13 +249,16 @@ feed(struct publish *pb)
 		    pb->err) != 0 || p2pl_verbosity >= P2PL_LOG_INFO))
 			fprintf(stderr, "p2pl-publish: %s: %s%s; %s in %.1f s\n",
 			    pb->name, ran ? "input lost: " : "", pb->err,
-			    ran ? "reconnecting" : "retrying",
-			    (double)wait / 1e3);
+			    pb->listens ? "listening again" : ran ?
+			    "reconnecting" : "retrying", (double)wait / 1e3);
 		snprintf(shown, sizeof(shown), "%s", pb->err);
 		nap(pb, wait);
 		if (pb->stop)
 			return 0;
 		wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
+		/* a listener's failure is mostly its sender's: be back soon */
+		if (pb->listens && wait > RETRY_LISTEN_MS)
+			wait = RETRY_LISTEN_MS;
 	}
 }
 
@@ -503,6 +512,8 @@ setup(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 		fprintf(stderr, "p2pl-publish: %s: %s\n", pb->name, err);
 		return EXIT_INPUT;
 	}
+	if (pb->listens)
+		p2pl_source_listen(pb->src);
 	return 0;
 }
 
@@ -576,7 +587,7 @@ main(int argc, char *argv[])
 	const char *outpath = NULL, *stats = NULL, *input = "-";
 	char err[P2PL_ERRLEN], *end;
 	unsigned long v;
-	int ch, created, rc, retry = -2, timeout = -1, url;
+	int ch, created, rc, retry = -2, timeout = -1, url, listen_input = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (p2pl_prog_config("p2pl-publish", shortopts, longopts, &argc,
@@ -593,6 +604,9 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			listen = optarg;
+			break;
+		case 'L':
+			listen_input = 1;
 			break;
 		case 'M':
 			v = strtoul(optarg, &end, 10);
@@ -690,6 +704,13 @@ main(int argc, char *argv[])
 	 * would start again from its beginning */
 	url = strstr(input, "://") != NULL && strncmp(input, "file:", 5) != 0;
 	pb.url = url;
+	pb.listens = p2pl_source_listens(input, listen_input);
+	if (listen_input && !url) {
+		fprintf(stderr, "p2pl-publish: -L: the input must be a URL to "
+		    "listen on, such as rtmp://0.0.0.0:1935/live/KEY or "
+		    "srt://0.0.0.0:9000\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(input, "-") == 0 && retry != 0 && retry != -2) {
 		fprintf(stderr, "p2pl-publish: --retry: standard input cannot "
 		    "be opened again\n");

@@ -1,5 +1,6 @@
 /* p2pl-relay - an always-on peer with a big upload, and a tracker. */
 #include "hub.h"
+#include "metrics.h"
 #include "prog.h"
 #include "report.h"
 #include "stats.h"
@@ -302,6 +303,34 @@ on_http_stats(struct evhttp_request *req, void *arg)
 	evbuffer_free(out);
 }
 
+/* GET /metrics: every stream's stats for Prometheus (p2pl-relay(1)). */
+static void
+on_http_metrics(struct evhttp_request *req, void *arg)
+{
+	const struct relay *r = arg;
+	static struct p2pl_metrics_stream ms[STREAMS_MAX];
+	static char text[P2PL_METRICS_MAX(STREAMS_MAX)];
+	struct evbuffer *out;
+	long len;
+
+	for (int i = 0; i < r->nstreams; i++) {
+		p2pl_metrics_stream_init(&ms[i], r->streams[i].keystr,
+		    p2pl_net_node(r->streams[i].net));
+		ms[i].prog = "p2pl-relay";
+		ms[i].pid = (long)getpid();
+	}
+	len = p2pl_metrics_render(ms, r->nstreams, text, sizeof(text));
+	if (len < 0 || (out = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, "metrics do not fit");
+		return;
+	}
+	evbuffer_add(out, text, (size_t)len);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
 static int
 start_http(struct relay *r, const char *addr, int tracker)
 {
@@ -332,6 +361,7 @@ start_http(struct relay *r, const char *addr, int tracker)
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
 	evhttp_set_cb(r->http, "/stats", on_http_stats, r);
+	evhttp_set_cb(r->http, "/metrics", on_http_metrics, r);
 	if (!tracker)
 		return 0;
 	r->trackd = p2pl_trackd_new(r->base, r->http, &tcfg, err, sizeof(err));

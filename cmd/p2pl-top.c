@@ -646,9 +646,10 @@ main(int argc, char *argv[])
 	for (int i = 0; i < argc; i++)
 		if (p2pl_watch_add(t.w, argv[i], err, sizeof(err)) == -1)
 			die("%s", err);
-	/* one process or relay: its neighbours; else the processes */
-	t.mode = mode != -1 ? mode : argc == 1 && strcmp(argv[0], "-") != 0 ?
-	    P2PL_VIEW_PEERS : P2PL_VIEW_PROCS;
+	/* one process or relay: its neighbours; else the processes (and
+	 * for a /metrics page, which lists no neighbours) */
+	t.mode = mode != -1 ? mode : argc == 1 && strcmp(argv[0], "-") != 0 &&
+	    !p2pl_watch_metrics_url(argv[0]) ? P2PL_VIEW_PEERS : P2PL_VIEW_PROCS;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -138,6 +138,7 @@ struct p2pl_node {
 	unsigned reviews;
 
 	struct p2pl_node_stats st;
+	struct p2pl_loghist delays;	/* stamp to arrival of pieces in */
 	uint64_t rate_t;	/* last rate update */
 	uint64_t mark_in, mark_out;
 };

@@ -437,6 +437,7 @@ on_piece(struct p2pl_peer *p, const uint8_t *body, size_t len, uint64_t now)
 		n->st.bad++;
 		return -1;
 	}
+	p2pl_loghist_add(&n->delays, (int64_t)(now - pc->stamp));
 	p->st.pieces_in++;
 	n->st.pieces_in++;
 	p->last_piece = now;
@@ -900,6 +901,7 @@ p2pl_node_new(const struct p2pl_node_cfg *cfg, const struct p2pl_node_cb *cb)
 	if (n->cfg.max_peers == 0)
 		n->cfg.max_peers = cfg->role == P2PL_ROLE_VIEWER ? 16 : 256;
 	randombytes_buf(n->id, sizeof(n->id));
+	p2pl_loghist_init(&n->delays);
 	return n;
 }
 
@@ -919,6 +921,12 @@ void
 p2pl_node_flush(struct p2pl_node *n, uint64_t now)
 {
 	p2pl__sched_flush(n, now);
+}
+
+const struct p2pl_loghist *
+p2pl_node_delays(const struct p2pl_node *n)
+{
+	return &n->delays;
 }
 
 void

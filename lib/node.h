@@ -16,6 +16,7 @@
 #define P2PL_NODE_H
 
 #include "piece.h"
+#include "stats.h"
 #include "util.h"
 #include "wire.h"
 
@@ -137,6 +138,11 @@ void p2pl_node_flush(struct p2pl_node *n, uint64_t now);
 uint64_t p2pl_node_tick(struct p2pl_node *n, uint64_t now);
 
 void p2pl_node_stats(const struct p2pl_node *n, struct p2pl_node_stats *st);
+/*
+ * The delays of the verified pieces received from peers: the caller's
+ * clock at arrival minus the publisher's stamp (µs), for metrics.
+ */
+const struct p2pl_loghist *p2pl_node_delays(const struct p2pl_node *n);
 /* The port our HELLO advertises (known once the listener is bound). */
 void p2pl_node_set_port(struct p2pl_node *n, uint16_t port);
 /*

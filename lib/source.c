@@ -42,12 +42,14 @@ struct p2pl_source {
 	char *url;
 	size_t cap;			/* piece_size rounded down to TS */
 	unsigned opens;			/* successful openings of the input */
+	int listen;			/* p2pl_source_listen() */
 	int fresh;			/* the next chunk is an opening's first */
 	int64_t end;			/* TS_HZ: where the output so far ends */
 	int64_t shift;			/* TS_HZ: added to this opening's times */
 	AVFormatContext *ic;
 	AVFormatContext *oc;
 	AVIOContext *inpb;		/* our standard input reader, or NULL */
+	AVIOContext *netpb;		/* a listening input's connection */
 	uint64_t inbytes;		/* read by inpb */
 	int *map;			/* input stream -> output stream or -1 */
 	unsigned nmap;
@@ -90,6 +92,8 @@ static const enum AVCodecID ts_codecs[] = {
 };
 
 static _Thread_local char lasterr[256];	/* libav's last error message */
+/* libavformat's RTMP server takes any stream name, with a warning: kept */
+static _Thread_local char wrongkey[256];
 static atomic_int verbosity;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
@@ -104,6 +108,14 @@ log_cb(void *avcl, int level, const char *fmt, va_list ap)
 		va_copy(aq, ap);
 		av_log_default_callback(avcl, level, fmt, aq);
 		va_end(aq);
+	}
+	if (level <= AV_LOG_WARNING && strncmp(fmt, "Unexpected stream", 17) == 0) {
+		va_copy(aq, ap);
+		vsnprintf(wrongkey, sizeof(wrongkey), fmt, aq);
+		va_end(aq);
+		n = strlen(wrongkey);
+		while (n > 0 && wrongkey[n - 1] == '\n')
+			wrongkey[--n] = '\0';
 	}
 	if (level > AV_LOG_ERROR)
 		return;
@@ -310,6 +322,8 @@ input_err(struct p2pl_source *src, const char *url, int ret, char *err,
 		    src->cfg.rw_timeout_s);
 	else if (src->inpb != NULL && src->inbytes == 0)
 		snprintf(err, errlen, "input is empty");
+	else if (src->netpb != NULL && url == NULL && ret == AVERROR(EIO))
+		snprintf(err, errlen, "the sender disconnected");
 	else if (ret == AVERROR_INVALIDDATA && url != NULL)
 		snprintf(err, errlen, "no media stream found in input "
 		    "(format not recognised)");
@@ -317,6 +331,53 @@ input_err(struct p2pl_source *src, const char *url, int ret, char *err,
 		seterr(err, errlen, ret, "cannot %s %s", url ? "open" : "read",
 		    url ? url : "input");
 	return -1;
+}
+
+int
+p2pl_source_listens(const char *url, int listen)
+{
+	if (strstr(url, "://") == NULL)
+		return 0;
+	return listen || (strncmp(url, "srt://", 6) == 0 &&
+	    strstr(url, "mode=listener") != NULL);
+}
+
+/*
+ * A listening input: wait for a sender to connect, for as long as it
+ * takes (only stop ends the wait), with libavformat's own listen mode:
+ * "mode=listener" for srt://, "listen" for rtmp://, tcp://, http://.
+ * The connection it gives is then probed like any other input.
+ */
+static int
+accept_input(struct p2pl_source *src, const char *url, char *err,
+    size_t errlen)
+{
+	AVIOInterruptCB icb = { interrupt_cb, src };
+	AVDictionary *opt = NULL;
+	int ret;
+
+	if (strncmp(url, "srt://", 6) == 0)
+		av_dict_set(&opt, "mode", "listener", 0);
+	else
+		av_dict_set(&opt, "listen", "1", 0);
+	if (src->cfg.rw_timeout_s > 0)
+		av_dict_set_int(&opt, "rw_timeout",
+		    src->cfg.rw_timeout_s * 1000000LL, 0);
+	src->deadline = 0;
+	wrongkey[0] = '\0';
+	ret = avio_open2(&src->netpb, url, AVIO_FLAG_READ, &icb, &opt);
+	av_dict_free(&opt);
+	if (ret < 0) {
+		src->netpb = NULL;
+		return input_err(src, url, ret, err, errlen);
+	}
+	if (wrongkey[0] != '\0') {
+		/* an RTMP encoder with another stream key: refused */
+		snprintf(err, errlen, "refused an encoder: %s", wrongkey);
+		avio_closep(&src->netpb);
+		return -1;
+	}
+	return 0;
 }
 
 /* Open and probe the input quickly: about one second of it at most. */
@@ -336,9 +397,12 @@ open_input(struct p2pl_source *src, const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "input is empty");
 		return -1;
 	}
+	if (p2pl_source_listens(url, src->listen) &&
+	    accept_input(src, url, err, errlen) == -1)
+		return -1;
 	if ((src->ic = avformat_alloc_context()) == NULL)
 		goto nomem;
-	src->ic->pb = src->inpb;
+	src->ic->pb = src->inpb != NULL ? src->inpb : src->netpb;
 	src->ic->interrupt_callback.callback = interrupt_cb;
 	src->ic->interrupt_callback.opaque = src;
 	av_dict_set(&opt, "analyzeduration", "1000000", 0);
@@ -545,6 +609,7 @@ close_input(struct p2pl_source *src)
 		src->oc = NULL;
 	}
 	free_avio(&src->inpb);
+	avio_closep(&src->netpb);
 	free(src->last_dts);
 	free(src->map);
 	src->last_dts = NULL;
@@ -583,6 +648,12 @@ p2pl_source_reopen(struct p2pl_source *src, volatile int *stop, char *err,
 	src->fresh = 1;
 	src->opens++;
 	return 0;
+}
+
+void
+p2pl_source_listen(struct p2pl_source *src)
+{
+	src->listen = 1;
 }
 
 struct p2pl_source *

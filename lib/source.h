@@ -65,6 +65,17 @@ struct p2pl_source_cfg {
 };
 
 /*
+ * Whether url is a listening input: a URL with listen set (see
+ * p2pl_source_listen()), or an srt:// URL with mode=listener.  Opening such an input waits for a
+ * sender to connect (an encoder such as OBS pushing rtmp:// or srt://),
+ * for as long as it takes: the read timeout starts once it connected.
+ * libavformat's listen mode is used: mode=listener for srt://, the
+ * listen option for rtmp://, tcp:// and http://.  Each opening listens
+ * again and takes one sender.
+ */
+int p2pl_source_listens(const char *url, int listen);
+
+/*
  * Called for every finished chunk, in order.  data is valid only during
  * the call.  Return 0 to go on, -1 to stop p2pl_source_run().
  */
@@ -91,6 +102,9 @@ struct p2pl_source *p2pl_source_new(const char *url,
  */
 int p2pl_source_reopen(struct p2pl_source *src, volatile int *stop,
     char *err, size_t errlen);
+
+/* Make src's URL a listening input (see p2pl_source_listens()). */
+void p2pl_source_listen(struct p2pl_source *src);
 
 /* p2pl_source_new() and p2pl_source_reopen() in one; NULL on failure. */
 struct p2pl_source *p2pl_source_open(const char *url,

@@ -89,6 +89,7 @@ p2pl_loghist_add(struct p2pl_loghist *h, int64_t us)
 	}
 	h->bins[lo]++;
 	h->n++;
+	h->sum += (uint64_t)us;
 	if (us > h->max)
 		h->max = us;
 }

@@ -35,6 +35,7 @@ void p2pl_hist_reset(struct p2pl_hist *h);
 struct p2pl_loghist {
 	uint64_t n;
 	int64_t max;			/* µs; -1 when empty */
+	uint64_t sum;			/* µs, of every delay added */
 	uint32_t bins[P2PL_LOGHIST_BINS];
 };
 

@@ -1,6 +1,8 @@
 /* watch.c - gather stats lines for p2pl-top (see watch.h). */
 #include "watch.h"
 #include "ctl.h"
+#include "promparse.h"
+#include "stats.h"
 #include "statline.h"
 #include "util.h"
 
@@ -8,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,7 @@ struct p2pl_watch {
 	struct p2pl_watch_lines kept;	/* "-": newest line per process */
 	struct p2pl_watch_lines out;
 	struct p2pl_statline sl;
+	struct p2pl_prom prom;		/* a /metrics page, read */
 	CURL *curl;
 	char problem[1024];
 	char rproblem[1024];		/* from reading "-", for the next */
@@ -240,9 +244,90 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return b->full ? 0 : size * n;
 }
 
+/* A value of a /metrics page into a stats line field, when it was given. */
+static void
+prom_field(struct p2pl_json *j, const struct p2pl_prom_stream *st, int i,
+    const char *key)
+{
+	if ((st->have & (1UL << i)) && isfinite(st->v[i]) && st->v[i] >= 0)
+		p2pl_json_num(j, key, st->v[i]);
+}
+
+/*
+ * A /metrics page (Prometheus's text format, from p2pl-relay): each
+ * stream's samples become a stats line, as if the relay's /stats said it.
+ */
+static void
+from_metrics(struct p2pl_watch *w, const char *url, const struct buf *b)
+{
+	static char line[4096];
+	const struct p2pl_prom_stream *st;
+	char err[P2PL_ERRLEN];
+	struct p2pl_json j;
+	struct timeval tv;
+	long len;
+	int played;
+
+	if (p2pl_prom_parse(b->p ? b->p : "", b->len, &w->prom, err,
+	    sizeof(err)) == -1) {
+		problem(w, "%s: %s", url, err);
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	for (int i = 0; i < w->prom.n; i++) {
+		st = &w->prom.s[i];
+		played = strstr(st->prog, "fetch") != NULL;
+		p2pl_json_open(&j, line, sizeof(line));
+		p2pl_json_num(&j, "time", (double)tv.tv_sec + tv.tv_usec / 1e6);
+		p2pl_json_str(&j, "prog", st->prog[0] ? st->prog : "metrics");
+		p2pl_json_u64(&j, "pid", strtoul(st->pid, NULL, 10));
+		p2pl_json_str(&j, "stream", st->stream);
+		prom_field(&j, st, P2PL_PROM_PEERS, "peers");
+		prom_field(&j, st, P2PL_PROM_BITRATE, "bitrate");
+		prom_field(&j, st, P2PL_PROM_BYTES_IN, "down_bytes");
+		prom_field(&j, st, P2PL_PROM_BYTES_OUT, "up_bytes");
+		prom_field(&j, st, P2PL_PROM_RATE_IN, "down_rate");
+		prom_field(&j, st, P2PL_PROM_RATE_OUT, "up_rate");
+		prom_field(&j, st, played ? P2PL_PROM_PLAYED :
+		    P2PL_PROM_RECEIVED, "pieces");
+		prom_field(&j, st, P2PL_PROM_SKIPPED, "skipped");
+		prom_field(&j, st, P2PL_PROM_BAD, "bad");
+		prom_field(&j, st, P2PL_PROM_BANNED, "banned");
+		prom_field(&j, st, P2PL_PROM_P50, "delay_p50");
+		prom_field(&j, st, P2PL_PROM_P99, "delay_p99");
+		if ((len = p2pl_json_close(&j)) > 0)
+			keep(w, &w->out, line, (size_t)len, url);
+	}
+}
+
+/* Whether an HTTP reply is a /metrics page rather than stats lines. */
+static int
+is_metrics(const char *url, const char *type)
+{
+	const char *path = strstr(url, "://"), *q;
+	size_t n;
+
+	if (type != NULL && strncmp(type, "text/plain", 10) == 0)
+		return 1;
+	path = path != NULL ? strchr(path + 3, '/') : NULL;
+	if (path == NULL)
+		return 0;
+	n = (q = strpbrk(path, "?#")) != NULL ? (size_t)(q - path) :
+	    strlen(path);
+	return n >= 8 && memcmp(path + n - 8, "/metrics", 8) == 0;
+}
+
+int
+p2pl_watch_metrics_url(const char *spec)
+{
+	return (strncmp(spec, "http://", 7) == 0 ||
+	    strncmp(spec, "https://", 8) == 0) && is_metrics(spec, NULL);
+}
+
 static void
 from_http(struct p2pl_watch *w, const char *url)
 {
+	char *type = NULL;
 	struct buf b = { 0 };
 	long code = 0;
 	CURLcode rc;
@@ -261,12 +346,15 @@ from_http(struct p2pl_watch *w, const char *url)
 	curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "p2pl-top");
 	rc = curl_easy_perform(w->curl);
 	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(w->curl, CURLINFO_CONTENT_TYPE, &type);
 	if (b.full)
 		problem(w, "%s: %s", url, "reply too large");
 	else if (rc != CURLE_OK)
 		problem(w, "%s: %s", url, curl_easy_strerror(rc));
 	else if (code != 200)
 		problem(w, "%s: %s", url, "HTTP status not 200");
+	else if (is_metrics(url, type))
+		from_metrics(w, url, &b);
 	else
 		split(w, &w->out, &b, 0, url);
 	free(b.p);

@@ -33,6 +33,13 @@ struct p2pl_watch *p2pl_watch_new(void);
 int p2pl_watch_add(struct p2pl_watch *w, const char *spec, char *err,
     size_t errlen);
 void p2pl_watch_free(struct p2pl_watch *w);
+/*
+ * Whether spec is a URL of a /metrics page (its path ends in /metrics):
+ * Prometheus's text format, whose p2pl_* samples (metrics.h) are read
+ * as one stats line per stream, without neighbours.  Any http(s) source
+ * whose reply is text/plain is read so too.
+ */
+int p2pl_watch_metrics_url(const char *spec);
 /* One descriptor to wait on for more lines (the "-" source), or -1. */
 int p2pl_watch_fd(const struct p2pl_watch *w);
 /* Read what waits on that descriptor; 0 at end of input, else 1. */

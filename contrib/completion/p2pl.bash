@@ -7,7 +7,8 @@ _p2pl_opts()
 {
 	case $1 in
 	p2pl-publish)
-		echo "-a --announce -h --help -k --key -l --listen -o --output" \
+		echo "-a --announce -h --help -k --key -l --listen -L" \
+		    "--listen-input -o --output" \
 		    "--piece-ms --piece-size --private -q --quiet --retry" \
 		    "--stats --timeout -t --tracker" \
 		    "-u --upload -v --verbose -V --version --config --no-config"
