@@ -158,23 +158,6 @@ on_child(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* --http's fields of the stats line. */
-static void
-http_stats(struct fetch *f, struct p2pl_json *j)
-{
-	struct p2pl_httpd_stats hs;
-	uint64_t segs;
-
-	p2pl_httpd_stats(f->http, &hs, &segs);
-	p2pl_json_u64(j, "http_clients", (uint64_t)hs.clients);
-	p2pl_json_u64(j, "http_streams", (uint64_t)hs.streams);
-	p2pl_json_u64(j, "http_requests", hs.requests);
-	p2pl_json_u64(j, "http_refused", hs.refused);
-	p2pl_json_u64(j, "http_dropped", hs.dropped);
-	p2pl_json_u64(j, "http_skipped", hs.skipped);
-	p2pl_json_u64(j, "hls_segments", segs);
-}
-
 /* The stats line (no newline); its length, or -1 if it does not fit. */
 static long
 stats_line(struct fetch *f, char *line, size_t size)
@@ -201,7 +184,7 @@ stats_line(struct fetch *f, char *line, size_t size)
 	p2pl_json_num(&j, "latency", (double)f->latency / 1e6);
 	p2pl_json_u64(&j, "listen", f->port);
 	if (f->http != NULL)
-		http_stats(f, &j);
+		p2pl_httpd_json(f->http, &j);
 	p2pl_report_node(&j, n);
 	return p2pl_json_close(&j);
 }

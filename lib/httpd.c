@@ -531,11 +531,15 @@ p2pl_httpd_piece(struct p2pl_httpd *d, struct p2pl_piece *p)
 }
 
 void
-p2pl_httpd_stats(struct p2pl_httpd *d, struct p2pl_httpd_stats *st,
-    uint64_t *segments)
+p2pl_httpd_json(struct p2pl_httpd *d, struct p2pl_json *j)
 {
-	*st = d->st;
-	*segments = p2pl_hls_count(d->hls);
+	p2pl_json_u64(j, "http_clients", (uint64_t)d->st.clients);
+	p2pl_json_u64(j, "http_streams", (uint64_t)d->st.streams);
+	p2pl_json_u64(j, "http_requests", d->st.requests);
+	p2pl_json_u64(j, "http_refused", d->st.refused);
+	p2pl_json_u64(j, "http_dropped", d->st.dropped);
+	p2pl_json_u64(j, "http_skipped", d->st.skipped);
+	p2pl_json_u64(j, "hls_segments", p2pl_hls_count(d->hls));
 }
 
 struct p2pl_httpd *

@@ -26,6 +26,7 @@
 #define P2PL_HTTPD_H
 
 #include "piece.h"
+#include "stats.h"
 #include "util.h"
 
 #include <event2/event.h>
@@ -56,8 +57,7 @@ struct p2pl_httpd *p2pl_httpd_new(struct event_base *base,
 void p2pl_httpd_free(struct p2pl_httpd *d);
 /* The next verified piece in playout order (opened if it was SECRET). */
 void p2pl_httpd_piece(struct p2pl_httpd *d, struct p2pl_piece *p);
-/* Counts so far; segments is the HLS segments made. */
-void p2pl_httpd_stats(struct p2pl_httpd *d, struct p2pl_httpd_stats *st,
-    uint64_t *segments);
+/* The stats line's fields: http_clients ... hls_segments (p2pl-fetch(1)). */
+void p2pl_httpd_json(struct p2pl_httpd *d, struct p2pl_json *j);
 
 #endif
