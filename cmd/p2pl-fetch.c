@@ -1,4 +1,5 @@
 /* p2pl-fetch - watch a p2pl stream: verified media in order on stdout. */
+#include "httpd.h"
 #include "net.h"
 #include "out.h"
 #include "player.h"
@@ -28,6 +29,8 @@ struct fetch {
 	struct p2pl_net *net;
 	struct p2pl_out *out;	/* to stdout or the player; NULL: record only */
 	struct p2pl_out *rec;	/* -r */
+	struct p2pl_httpd *http;	/* --http */
+	int null_fd;		/* --http alone: the playout to /dev/null */
 	struct p2pl_player player;
 	const char *player_cmd, *recpath;
 	int player_ended;	/* it exited or closed its input by itself */
@@ -52,6 +55,7 @@ static const struct option longopts[] = {
 	{ "download", required_argument, NULL, 'd' },
 	{ "frames", no_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "http", required_argument, NULL, 'H' },
 	{ "latency", required_argument, NULL, 'L' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "player", required_argument, NULL, 'p' },
@@ -73,9 +77,10 @@ usage(int status)
 	    "usage: p2pl-fetch [-qVv] [--frames] [--relay-only] [-d RATE] "
 	    "[-l [HOST:]PORT]\n"
 	    "                  [-p CMD] [-r FILE] [-u RATE] [--config FILE] "
-	    "[--latency SECONDS]\n"
-	    "                  [--no-config] [--stats FILE|-] "
-	    "[--timeout SECONDS] URI\n");
+	    "[--http [HOST:]PORT]\n"
+	    "                  [--latency SECONDS] [--no-config] "
+	    "[--stats FILE|-]\n"
+	    "                  [--timeout SECONDS] URI\n");
 	if (status == 0)
 		p2pl_prog_help(longopts);
 	exit(status);
@@ -85,27 +90,28 @@ static void
 on_piece(void *arg, struct p2pl_piece *p)
 {
 	struct fetch *f = arg;
-	struct p2pl_piece *q = NULL;
+	struct p2pl_piece *q = NULL, *media = p;
 
 	f->last_piece = p2pl_wall_us();
-	if ((p->flags & P2PL_PIECE_SECRET) && !f->frames) {
-		if (!f->has_secret) {
-			/* carried and checked for others; nothing to play */
+	if (p->flags & P2PL_PIECE_SECRET) {
+		/* without the secret: carried and checked for others */
+		if (!f->has_secret && !f->frames) {
 			if (!f->said_private && p2pl_verbosity >= P2PL_LOG_WARN)
 				fprintf(stderr, "p2pl-fetch: the stream is "
 				    "private and the uri has no secret: passing "
 				    "it on, playing nothing\n");
 			f->said_private = 1;
-			return;
 		}
-		if ((q = p2pl_piece_opened(p, f->secret)) == NULL)
-			return;
-		p = q;
+		q = f->has_secret ? p2pl_piece_opened(p, f->secret) : NULL;
+		media = q;
 	}
-	if (f->out != NULL)
-		p2pl_out_piece(f->out, p);
-	if (f->rec != NULL)
-		p2pl_out_piece(f->rec, p);
+	/* --frames writes the pieces as they are, the rest the media */
+	if (f->out != NULL && (f->frames || media != NULL))
+		p2pl_out_piece(f->out, f->frames ? p : media);
+	if (f->rec != NULL && (f->frames || media != NULL))
+		p2pl_out_piece(f->rec, f->frames ? p : media);
+	if (f->http != NULL && media != NULL)
+		p2pl_httpd_piece(f->http, media);
 	if (q != NULL)
 		p2pl_piece_unref(q);
 }
@@ -177,6 +183,8 @@ stats_line(struct fetch *f, char *line, size_t size)
 	    (double)(os->first_byte - f->started) / 1e6);
 	p2pl_json_num(&j, "latency", (double)f->latency / 1e6);
 	p2pl_json_u64(&j, "listen", f->port);
+	if (f->http != NULL)
+		p2pl_httpd_json(f->http, &j);
 	p2pl_report_node(&j, n);
 	return p2pl_json_close(&j);
 }
@@ -246,7 +254,19 @@ open_outputs(struct fetch *f, int to_stdout)
 	} else if (to_stdout)
 		f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP,
 		    on_out_error, f);
-	if ((f->player_cmd != NULL || to_stdout) && f->out == NULL)
+	else if (f->http != NULL && f->recpath == NULL) {
+		/* served over HTTP only: the stats still count the playout */
+		if ((f->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+			fprintf(stderr, "p2pl-fetch: /dev/null: %s\n",
+			    strerror(errno));
+			f->status = 1;
+			return -1;
+		}
+		f->out = p2pl_out_new(f->base, f->null_fd, OUT_CAP,
+		    on_out_error, f);
+	}
+	if ((f->player_cmd != NULL || to_stdout || f->null_fd != -1) &&
+	    f->out == NULL)
 		goto nomem;
 	if (f->recpath == NULL)
 		return 0;
@@ -278,6 +298,8 @@ close_outputs(struct fetch *f)
 
 	p2pl_out_free(f->out);
 	f->out = NULL;
+	if (f->null_fd != -1)
+		close(f->null_fd);
 	if (f->player.pid > 0 || f->player.fd != -1) {
 		st = p2pl_player_stop(&f->player, !f->player_ended);
 		if (f->player_ended && st != -1)
@@ -295,9 +317,34 @@ close_outputs(struct fetch *f)
 		f->status = 1;
 }
 
+/* --http ADDR: serve the stream; -1 with f->status set. */
+static int
+start_http(struct fetch *f, const char *addr)
+{
+	struct p2pl_httpd_cb cb = { f, p2pl_prog_log };
+	struct p2pl_addr a, bound;
+	char err[P2PL_ERRLEN];
+
+	if (p2pl_addr_parse(addr, "", 1, &a, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2pl-fetch: --http: %s\n", err);
+		f->status = EXIT_USAGE;
+		return -1;
+	}
+	f->http = p2pl_httpd_new(f->base, &a, &cb, &bound, err, sizeof(err));
+	if (f->http == NULL) {
+		fprintf(stderr, "p2pl-fetch: --http: %s\n", err);
+		f->status = 1;
+		return -1;
+	}
+	if (p2pl_verbosity >= P2PL_LOG_INFO)
+		fprintf(stderr, "p2pl-fetch: serving http on port %u\n",
+		    bound.port);
+	return 0;
+}
+
 static int
 fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
-    const char *listen, int frames, int to_stdout)
+    const char *listen, const char *http, int frames, int to_stdout)
 {
 	struct p2pl_net_cb cb = { f, p2pl_prog_log, on_piece };
 	struct event *sec, *sigs[2], *chld = NULL;
@@ -344,6 +391,8 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 		goto done;
 	}
 	f->port = bound.port;
+	if (http != NULL && start_http(f, http) == -1)
+		goto done;
 	f->frames = frames;
 	f->has_secret = u->has_secret;
 	memcpy(f->secret, u->secret, sizeof(f->secret));
@@ -389,6 +438,7 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 	event_free(sec);
 	p2pl_prog_signals_free(sigs);
 done:
+	p2pl_httpd_free(f->http);
 	p2pl_net_free(f->net);
 	close_outputs(f);
 	if (chld != NULL)
@@ -402,11 +452,11 @@ main(int argc, char *argv[])
 {
 	struct p2pl_node_cfg cfg = { .role = P2PL_ROLE_VIEWER, .play = 1,
 	    .latency = 1000000 };
-	struct fetch f = { .p50 = -1, .p99 = -1 };
+	struct fetch f = { .p50 = -1, .p99 = -1, .null_fd = -1 };
 	struct p2pl_rate down = { .kind = P2PL_RATE_UNLIMITED };
 	struct p2pl_uri u;
 	char err[P2PL_ERRLEN];
-	const char *listen = "0", *stats = NULL;
+	const char *listen = "0", *stats = NULL, *http = NULL;
 	int listen_set = 0;
 	int ch, frames = 0, to_stdout;
 
@@ -476,6 +526,9 @@ main(int argc, char *argv[])
 		case P2PL_OPT_CONFIG:
 		case P2PL_OPT_NO_CONFIG:
 			break;	/* read by p2pl_prog_config() */
+		case 'H':
+			http = optarg;
+			break;
 		case 'h':
 			usage(0);
 			break;
@@ -518,10 +571,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "p2pl-fetch: -r: want a file name\n");
 		return EXIT_USAGE;
 	}
-	/* media on stdout unless a player takes it or, on a terminal, -r */
+	/* media on stdout unless a player takes it or, on a terminal, -r
+	 * or --http */
 	to_stdout = f.player_cmd == NULL && (frames ||
 	    !isatty(STDOUT_FILENO));
-	if (f.player_cmd == NULL && !to_stdout && f.recpath == NULL) {
+	if (f.player_cmd == NULL && !to_stdout && f.recpath == NULL &&
+	    http == NULL) {
 		fprintf(stderr, "p2pl-fetch: stdout is a terminal; pipe it "
 		    "into a player, e.g. | mpv -, or use -p mpv\n");
 		return EXIT_USAGE;
@@ -540,5 +595,5 @@ main(int argc, char *argv[])
 		f.down = down.bps / 8 > 0 ? down.bps / 8 : 1;
 	memcpy(cfg.key, u.key, P2PL_KEYLEN);
 	p2pl_base32_encode(u.key, P2PL_KEYLEN, f.key, sizeof(f.key));
-	return fetch(&f, &u, &cfg, listen, frames, to_stdout);
+	return fetch(&f, &u, &cfg, listen, http, frames, to_stdout);
 }

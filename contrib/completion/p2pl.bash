@@ -14,7 +14,7 @@ _p2pl_opts()
 		    "-u --upload -v --verbose -V --version --config --no-config"
 		;;
 	p2pl-fetch)
-		echo "-d --download --frames -h --help --latency -l --listen" \
+		echo "-d --download --frames -h --help --http --latency -l --listen" \
 		    "-p --player -q --quiet -r --record --relay-only --stats" \
 		    "--timeout" \
 		    "-u --upload -v --verbose -V --version --config --no-config"
@@ -64,7 +64,7 @@ _p2pl()
 	p2pl-publish:--piece-ms|p2pl-publish:--piece-size|p2pl-publish:-t|\
 	p2pl-publish:--retry|p2pl-publish:--timeout|\
 	p2pl-publish:--tracker|*:-u|*:--upload|p2pl-fetch:-d|\
-	p2pl-fetch:--download|p2pl-fetch:--latency|p2pl-fetch:--timeout|\
+	p2pl-fetch:--download|p2pl-fetch:--http|p2pl-fetch:--latency|p2pl-fetch:--timeout|\
 	p2pl-relay:--http|p2pl-top:-d|p2pl-top:--delay|p2pl-top:-n|\
 	p2pl-top:--iterations)
 		return	# a value: nothing to offer

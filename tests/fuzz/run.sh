@@ -46,6 +46,7 @@ max_len() {
 	fuzz-out) echo 16384 ;;
 	fuzz-bencode|fuzz-statline) echo 16384 ;;
 	fuzz-config) echo 8192 ;;
+	fuzz-http) echo 10000 ;;
 	fuzz-source) echo 32768 ;;
 	*) echo 4096 ;;
 	esac
