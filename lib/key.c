@@ -96,7 +96,9 @@ p2pl_key_load(const char *path, struct p2pl_key *k, int *created, char *err,
 		p2pl_seterr(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* non-blocking, so a FIFO in its place is refused at once below
+	 * instead of waiting in open() for a writer */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1 && errno == ENOENT) {
 		if (key_create(path, k, err, errlen) == -1)
 			return -1;

@@ -46,6 +46,9 @@ chmod 600 "$T/bad.key"
 expect 3 "not a p2pl secret key file" p2pl-publish -k "$T/bad.key" -l 127.0.0.1:0
 mkdir "$T/dir.key"
 expect 3 "not a regular file\|Is a directory" p2pl-publish -k "$T/dir.key" -l 127.0.0.1:0
+# a FIFO is refused at once, not waited on in open() for a writer
+mkfifo -m 600 "$T/fifo.key"
+expect 3 "not a regular file" timeout 10 p2pl-publish -k "$T/fifo.key" -l 127.0.0.1:0
 [ "$(stat -c %a "$T/a.key")" = 600 ] || fail "key not created 0600"
 expect 4 "cannot listen" p2pl-publish -k "$T/a.key" -l 192.0.2.1:7000
 
