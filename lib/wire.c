@@ -12,7 +12,9 @@ p2pl_wire_next(const uint8_t *buf, size_t n, uint8_t *type,
 {
 	uint32_t len;
 
-	if (n < P2PL_MSG_HDR)
+	/* the length is judged as soon as it is here: a bad one (0 among
+	 * them) is refused without waiting for bytes that may never come */
+	if (n < 4)
 		return 0;
 	len = p2pl_get32(buf);
 	if (len < 1 || len > P2PL_MSG_MAX - 4) {
@@ -20,7 +22,7 @@ p2pl_wire_next(const uint8_t *buf, size_t n, uint8_t *type,
 		    len);
 		return -1;
 	}
-	if (n - 4 < len)
+	if (n < P2PL_MSG_HDR || n - 4 < len)
 		return 0;
 	*type = buf[4];
 	*body = buf + P2PL_MSG_HDR;

@@ -20,6 +20,8 @@
  *   ahead     once a connection, 64 HAVEs for the pieces just after the
  *             newest (not made yet, but inside a viewer's window); serves
  *             none
+ *   zerolen   once a connection, a message header of length 0 with
+ *             nothing after it
  *   slow      HAVE for every piece; serves what is asked a byte at a time
  *   reqflood  REQUEST for every recent piece, over and over
  *   pex       PEX floods: non-peers, the neighbour's own address, thousands
@@ -69,9 +71,9 @@
 #define INBUF (2 * P2PL_MSG_MAX)
 
 enum { FORGE, OTHERKEY, TRUNCATE, OVERSIZE, REPLAY, OLD, HAVEALL, AHEAD,
-    SLOW, REQFLOOD, PEX, IDLE, CROWD };
+    ZEROLEN, SLOW, REQFLOOD, PEX, IDLE, CROWD };
 static const char *const modes[] = { "forge", "otherkey", "truncate",
-    "oversize", "replay", "old", "haveall", "ahead", "slow", "reqflood",
+    "oversize", "replay", "old", "haveall", "ahead", "zerolen", "slow", "reqflood",
     "pex", "idle", "crowd", NULL };
 
 struct conn {
@@ -410,6 +412,11 @@ attack_tick(struct conn *c, uint64_t now)
 		for (s = newest; s < newest + 64; s++)
 			send_u64(c, P2PL_MSG_HAVE, s);
 		n_attacks++;
+		break;
+	case ZEROLEN:
+		if (!c->lied && sendmsg_(c, (const uint8_t *)"\0\0\0\0", 4) == 0)
+			n_attacks++;
+		c->lied = 1;
 		break;
 	case REQFLOOD:
 		for (s = newest > 64 ? newest - 64 : 0; s < newest; s++)
