@@ -116,6 +116,8 @@ struct p2pl_node {
 
 	int playing;
 	uint64_t play_next;
+	uint64_t start_t;	/* when playing began */
+	uint64_t start_seq;	/* the newest piece heard of then */
 	int64_t offset;		/* min(receive time - stamp) this session */
 	int offset_set;
 

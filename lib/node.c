@@ -202,10 +202,18 @@ skip_to(struct p2pl_node *n, uint64_t seq, int count)
 	n->play_next = seq;
 }
 
+/* When p must be written: its stamp plus the latency; a piece of the
+ * backlog we started in (from the newest join point to the newest piece
+ * heard of then) has the latency from the start, so it is caught up with
+ * rather than skipped. */
 static uint64_t
 deadline(const struct p2pl_node *n, const struct p2pl_piece *p)
 {
-	return p->stamp + (uint64_t)n->offset + n->cfg.latency;
+	uint64_t d = p->stamp + (uint64_t)n->offset + n->cfg.latency;
+
+	if (p->seq <= n->start_seq && d < n->start_t + n->cfg.latency)
+		d = n->start_t + n->cfg.latency;
+	return d;
 }
 
 /* Write what is in order; skip a gap once waiting would make the next
@@ -222,6 +230,8 @@ play(struct p2pl_node *n, uint64_t now)
 			return TICK_MAX;
 		n->playing = 1;
 		n->play_next = n->last_join;
+		n->start_t = now;
+		n->start_seq = n->known;
 	}
 	for (;;) {
 		p = p2pl__ring_get(n, n->play_next);

@@ -638,6 +638,7 @@ send_one(struct p2pl_peer *p, uint64_t now, int pushes)
 	const struct p2pl_piece *h = p2pl__ring_get(n, n->head);
 	struct p2pl_piece *pc;
 	uint64_t s, t;
+	int asked;
 
 	if (p->state != PEER_READY)
 		return 0;
@@ -647,16 +648,21 @@ send_one(struct p2pl_peer *p, uint64_t now, int pushes)
 	if (n->cb.backlog(n->cb.arg, p->conn) >= P2PL_BACKLOG_MAX)
 		return 0;
 	for (;;) {
+		asked = 0;
 		if (!pushes && q_pop(&p->rq, &s, &t) == 0) {
 			/* the asker has given up on it and asked another */
 			if (now > t + REQUEST_TTL)
 				continue;
+			asked = 1;
 		} else if (q_pop(&p->pq, &s, &t) == -1)
 			break;
 		pc = p2pl__ring_get(n, s);
-		/* nothing it has, nor would play too late */
+		/* nothing it has, nor would play too late; but the newest
+		 * join point on, when asked for, however old: a newcomer
+		 * starts there */
 		if (pc == NULL || p2pl__peer_has(p, s) || (h != NULL &&
-		    p->latency > 0 && pc->stamp + p->latency < h->stamp))
+		    p->latency > 0 && pc->stamp + p->latency < h->stamp &&
+		    !(asked && n->have_join && s >= n->last_join)))
 			continue;
 		p2pl__mark(p, s);
 		p2pl__send(p, pc->msg, pc->msglen, pc);
