@@ -1,5 +1,6 @@
 /* p2pl-fetch - watch a p2pl stream: verified media in order on stdout. */
 #include "httpd.h"
+#include "metrics.h"
 #include "net.h"
 #include "out.h"
 #include "player.h"
@@ -317,11 +318,28 @@ close_outputs(struct fetch *f)
 		f->status = 1;
 }
 
+/* GET /metrics of --http: the node's figures, delays to the player. */
+static long
+http_metrics(void *arg, struct evbuffer *b)
+{
+	struct fetch *f = arg;
+	struct p2pl_metrics_stream m;
+	static char text[P2PL_METRICS_MAX(1)];
+	long len;
+
+	p2pl_metrics_stream_init(&m, f->key, p2pl_net_node(f->net));
+	m.prog = "p2pl-fetch";
+	m.pid = (long)getpid();
+	m.delays = &p2pl_out_stats(f->out ? f->out : f->rec)->all;
+	len = p2pl_metrics_render(&m, 1, text, sizeof(text));
+	return len < 0 || evbuffer_add(b, text, (size_t)len) == -1 ? -1 : len;
+}
+
 /* --http ADDR: serve the stream; -1 with f->status set. */
 static int
 start_http(struct fetch *f, const char *addr)
 {
-	struct p2pl_httpd_cb cb = { f, p2pl_prog_log };
+	struct p2pl_httpd_cb cb = { f, p2pl_prog_log, http_metrics };
 	struct p2pl_addr a, bound;
 	char err[P2PL_ERRLEN];
 

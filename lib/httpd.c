@@ -312,7 +312,10 @@ route(struct client *c, const struct p2pl_httpreq *r)
 		else
 			reply(c, 503, "text/plain", NULL, 0, head,
 			    "Retry-After: 1\r\n");
-	} else if (n >= 0 && (len = p2pl_hls_segment_len(c->d->hls,
+	} else if (strcmp(r->path, "/metrics") == 0 && c->d->cb.metrics &&
+	    (len = c->d->cb.metrics(c->d->cb.arg, b)) >= 0)
+		reply(c, 200, "text/plain; version=0.0.4", b, len, head, NULL);
+	else if (n >= 0 && (len = p2pl_hls_segment_len(c->d->hls,
 	    (uint64_t)n)) >= 0 && p2pl_hls_segment(c->d->hls, (uint64_t)n,
 	    b) == 0)
 		reply(c, 200, "video/mp2t", b, len, head, NULL);

@@ -8,6 +8,8 @@
  *   GET /index.m3u8         the live HLS playlist (hls.h); 503 before
  *                           the first segment is complete
  *   GET /seg-N.ts           segment N while it is kept, else 404
+ *   GET /metrics            the caller's Prometheus page (metrics.h),
+ *                           when it gives one
  *   anything else           404; methods other than GET and HEAD: 405
  *
  * Every answer has Access-Control-Allow-Origin: *, so a page served
@@ -29,6 +31,7 @@
 #include "stats.h"
 #include "util.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdint.h>
 
@@ -37,6 +40,9 @@
 struct p2pl_httpd_cb {
 	void *arg;
 	void (*log)(void *arg, int level, const char *msg);
+	/* GET /metrics (NULL: 404): add the page to b, return its length
+	 * or -1 */
+	long (*metrics)(void *arg, struct evbuffer *b);
 };
 
 struct p2pl_httpd_stats {

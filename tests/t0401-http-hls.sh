@@ -94,5 +94,16 @@ note "later: $now"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/seg-999999.ts")
 [ "$code" = 404 ] || fail "a segment not kept: $code"
 [ "$(stat_num "$T/v.stats" hls_segments)" -gt 6 ] || fail "hls_segments"
+# the viewer's own figures for Prometheus: its stream label, pieces it
+# played, delays to its player
+curl -sS -D "$T/m.head" -o "$T/metrics" "$base/metrics"
+grep -qi '^content-type: text/plain; version=0.0.4' "$T/m.head" ||
+    fail "metrics content type: $(cat "$T/m.head")"
+grep -q '^# TYPE p2pl_delay_seconds summary' "$T/metrics" ||
+    fail "no delay summary: $(cat "$T/metrics")"
+played=$(sed -n 's/^p2pl_pieces_played_total{stream="[a-z2-7]*"} //p' "$T/metrics")
+[ -n "$played" ] && [ "$played" -gt 0 ] || fail "pieces played: $(cat "$T/metrics")"
+grep -q '^p2pl_info{.*prog="p2pl-fetch"' "$T/metrics" || fail "no p2pl_info"
+note "metrics: $played pieces played, $(grep -c '^p2pl_' "$T/metrics") samples"
 [ ! -s "$T/v.tty" ] || fail "media written to the terminal"
 [ ! -s "$T/v.err" ] || fail "v wrote to stderr: $(cat "$T/v.err")"
