@@ -271,6 +271,12 @@ continuity() {
 	echo $((p * 10000 / (p + s)))
 }
 
+# plays STATS N: the last stats line says more than N pieces were played
+plays() {
+	p=$(last_stat "$1" pieces)
+	[ -n "$p" ] && [ "$p" -gt "$2" ]
+}
+
 # stat_num FILE FIELD: like last_stat, for a whole number, waiting (up to
 # 5 s) while the file has no complete line with it yet
 stat_num() {

@@ -15,10 +15,9 @@ camera cam
 publish cam cam.key
 pub_port=${URI##*:}
 honest_viewers $nv "$URI"
-plays() { p=$(last_stat "$1" pieces); [ -n "$p" ] && [ "$p" -gt 20 ]; }
 targets=
 for v in $(seq 1 $nv); do
-	wait_for 20 plays "$T/v$v.stats" ||
+	wait_for 20 plays "$T/v$v.stats" 20 ||
 	    fail "viewer v$v does not play: $(cat "$T/v$v.err")"
 	targets="$targets -c 127.0.0.1:$(stat_num "$T/v$v.stats" listen)"
 done
