@@ -1,4 +1,4 @@
-# tests/push.sh - sourced by the push tests (t0420, t0421) after lib.sh:
+# tests/push.sh - sourced by the push tests (t0240, t0245) after lib.sh:
 # an encoder pushing to p2pl-publish -L, as OBS does.  Not a test itself.
 
 # pusher URL: ffmpeg pushing a live test pattern (H.264 + AAC) to URL,

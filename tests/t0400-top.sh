@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || fail "tmux is not installed"
 N=10
-EXPECTED=$(cd "$(dirname "$0")" && pwd)/t0200-top.layout
+EXPECTED=$(cd "$(dirname "$0")" && pwd)/t0400-top.layout
 
 camera cam
 publish cam cam.key
@@ -73,7 +73,7 @@ wait_for 10 shows "10 viewers" || fail "p2pl-top shows no swarm: $(pane)"
 sleep 2
 pane >"$T/screen.80x24"
 # the layout, numbers and bars masked, against the committed capture
-python3 - "$T/screen.80x24" "$EXPECTED" <<'PY' || fail "screen layout differs from tests/t0200-top.layout: $(cat "$T/screen.80x24")"
+python3 - "$T/screen.80x24" "$EXPECTED" <<'PY' || fail "screen layout differs from tests/t0400-top.layout: $(cat "$T/screen.80x24")"
 import re, sys
 def mask(text):
     out = []

@@ -53,5 +53,5 @@ lit = sum(1 for p in px if max(p) > 64) / len(px)
 print("# screenshot: %d colours (of 64 levels), %.0f%% lit" % (len(colours), lit * 100), file=sys.stderr)
 sys.exit(0 if len(colours) >= 8 and lit > 0.8 else 1)
 PY
-cp "$T/shot.png" "$(dirname "$P2PL_BIN")/t0403-screenshot.png" 2>/dev/null || true
+cp "$T/shot.png" "$(dirname "$P2PL_BIN")/t0270-screenshot.png" 2>/dev/null || true
 stop $V
