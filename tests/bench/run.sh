@@ -4,7 +4,9 @@
 # (p2pl-sim) at growing audience sizes.  Each run writes one JSON object to
 # build/bench/NAME.json (quick: build/bench-quick/), its command to
 # NAME.cmd; then tests/bench/table.py prints the table and
-# gnuplot draws bench.svg there.  With KEEP=1 a run whose JSON is
+# gnuplot draws bench.svg there.  A full run (not quick) also writes the
+# table into doc/BENCH.md, between its markers, and the plot to
+# doc/bench.svg.  With KEEP=1 a run whose JSON is
 # already there is not run again; ONLY=real or ONLY=sim runs one kind;
 # BIGT=S simulates S seconds instead of 60 for the 100,000-node runs.
 # Figures, not a test.
@@ -100,8 +102,12 @@ for n in $NET; do
 	if [ "$n" -gt 20000 ]; then sim=$SIMSMALL t=${BIGT:-$ST}; fi
 	run "sim-$n-net" "$sim" -n "$n" -t "$t" $NETM
 done
-python3 tests/bench/table.py "$OUT"
+doc=
+[ $quick = 1 ] || doc=doc/BENCH.md
+python3 tests/bench/table.py "$OUT" $doc
+[ -z "$doc" ] || echo "bench: table written into $doc" >&2
 if command -v gnuplot >/dev/null 2>&1; then
 	gnuplot -e "dir='$OUT'" tests/bench/plot.gp &&
 	    echo "bench: plot in $OUT/bench.svg" >&2
+	[ -z "$doc" ] || cp "$OUT/bench.svg" doc/bench.svg
 fi

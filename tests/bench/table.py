@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""table.py DIR - the benchmark table from DIR/*.json (real.sh and p2pl-sim
-results), printed as Markdown, and DIR/{real,base,simlo,simnet}.dat for plot.gp.
+"""table.py DIR [DOC] - the benchmark table from DIR/*.json (real.sh and
+p2pl-sim results), printed as Markdown, and DIR/{real,base,simlo,simnet}.dat
+for plot.gp.  With DOC (doc/BENCH.md) the table there, between the lines
+"<!-- make bench: table ... -->" and "<!-- make bench: end -->", is
+replaced by this one; the rest of DOC is left as it is.
 Delay p50/p95/p99/max is over every piece played at every viewer, for a
 real run from the viewers' delay histograms added up (real.sh); a real run
 from before those (no delay_p95) shows each viewer's own p50/p99 instead:
@@ -60,6 +63,8 @@ def f2(v):
 
 
 rows.sort(key=key)
+table = []
+print = table.append     # the table's lines, printed (and spliced) at the end
 print("| run | N | delay p50 / p95 / p99 / max s | continuity | startup p50/p99 s"
       " | publisher ÷ stream | viewer upload ÷ received p10/median/p90"
       " | viewer CPU % / RSS MiB (median) | run cost |")
@@ -140,8 +145,29 @@ for r in rows:
     su = "%s / %s" % (f2(r["startup_p50"]), f2(r["startup_p99"]))
     print("| %s | %d%s | %s | %.2f%% | %s | %s | %s | %s | %s |" % (
         what, n, started, delay, 100 * r["continuity"], su, pub, up, cpu, cost))
+del print
+sys.stdout.write("".join(line + "\n" for line in table))
 for k, v in dat.items():
     with open(os.path.join(d, k + ".dat"), "w") as fh:
         fh.write("# N delay_p50 delay_p99 delay_p99_worst publisher_ratio\n")
         for t in sorted(v):
             fh.write(" ".join("NaN" if x is None else str(x) for x in t) + "\n")
+
+
+def splice(doc, table):
+    """replace the lines between DOC's two markers by the table"""
+    with open(doc) as fh:
+        lines = fh.read().split("\n")
+    start = [i for i, l in enumerate(lines)
+             if l.startswith("<!-- make bench: table")]
+    end = [i for i, l in enumerate(lines) if l == "<!-- make bench: end -->"]
+    if len(start) != 1 or len(end) != 1 or end[0] < start[0]:
+        sys.exit("table.py: %s: no single pair of make bench markers" % doc)
+    lines[start[0] + 1:end[0]] = table
+    with open(doc + ".tmp", "w") as fh:
+        fh.write("\n".join(lines))
+    os.replace(doc + ".tmp", doc)
+
+
+if len(sys.argv) > 2:
+    splice(sys.argv[2], table)
