@@ -109,7 +109,7 @@ check: deps
 	@sh tests/run.sh
 
 # benchmarks: real swarms on loopback and the simulator; figures, not tests
-# (see README.md, "Benchmark"); results in $(BUILD)/bench/
+# (see doc/BENCH.md); results in $(BUILD)/bench/
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tools/p2pl-sim-small
 	@sh tests/bench/run.sh

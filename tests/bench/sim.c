@@ -37,7 +37,7 @@
  * The core's randomness (libsodium's randombytes) is replaced by a seeded
  * generator, so a run with the same --seed gives the same figures.
  *
- * Output: one JSON object on stdout (fields in README.md, "Benchmark").
+ * Output: one JSON object on stdout (fields in doc/BENCH.md, "Benchmark").
  */
 #include "node-int.h"	/* only to know which lines of it to prefetch */
 #include "piece.h"
