@@ -15,7 +15,8 @@
 #
 # libtorrent keeps one node per IP in its routing table and in searches,
 # and prefers node ids that match the node's IP (BEP 42); on loopback all
-# nodes share 127.0.0.1, so those rules are turned off here.  Bootstrap
+# nodes share 127.0.0.1, so those rules are turned off here, and so is
+# its rate limit per IP (dht_block_ratelimit).  Bootstrap
 # nodes given as dht_bootstrap_nodes are "routers", which libtorrent asks
 # but never puts in its routing table: -b nodes go in with add_dht_node.
 #
@@ -54,6 +55,9 @@ def main():
         "dht_prefer_verified_node_ids": False,
         "dht_ignore_dark_internet": False,
         "dht_enforce_node_id": False,
+        # more than 5 queries a second from one IP get it blocked, and
+        # here every node is 127.0.0.1
+        "dht_block_ratelimit": 10000,
         "dht_announce_interval": 3,
         "alert_mask": lt.alert_category.dht | lt.alert_category.dht_operation
         | lt.alert_category.error
