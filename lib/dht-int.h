@@ -1,7 +1,7 @@
 /*
  * dht-int.h - the insides of a DHT node, shared by dht.c (messages and
- * searches) and dhttab.c (addresses, routing table, peer store, tokens,
- * saved state).  Not an API.
+ * timers), dhtsearch.c (searches) and dhttab.c (addresses, routing
+ * table, peer store, tokens, saved state).  Not an API.
  */
 #ifndef P2PL_DHT_INT_H
 #define P2PL_DHT_INT_H
@@ -124,10 +124,33 @@ void dht_store_add(struct p2pl_dht *d, const uint8_t *ih,
 struct dht_store *dht_store_find(struct p2pl_dht *d, const uint8_t *ih);
 void dht_store_expire(struct p2pl_dht *d);
 
+/* Which family to ask nodes of: the asker's own. */
+static inline int
+dht_want_of(const struct dht_addr *a)
+{
+	return a->fam == 4 ? P2PL_KRPC_WANT4 : P2PL_KRPC_WANT6;
+}
+
 /* dht.c */
+void dht_send_msg(struct p2pl_dht *d, const struct dht_addr *a,
+    const struct p2pl_krpc *m);
 void dht_logf(struct p2pl_dht *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int dht_send_query(struct p2pl_dht *d, const struct dht_addr *a, int q,
     const uint8_t *target);
+
+/* dhtsearch.c */
+void dht_search_start(struct p2pl_dht *d, struct dht_search *s,
+    const uint8_t *ih, int fam, uint16_t port, int internal);
+/* the running search for ih in fam, else a free slot, else NULL */
+struct dht_search *dht_search_slot(struct p2pl_dht *d, const uint8_t *ih,
+    int fam);
+void dht_search_step(struct p2pl_dht *d, struct dht_search *s);
+/* a reply or error with a search's transaction id; -1 if it is none */
+int dht_search_reply(struct p2pl_dht *d, const struct p2pl_krpc *m,
+    const struct dht_addr *from);
+/* nodes from a reply: to search s (may be NULL), pinged if there's room */
+void dht_take_nodes(struct p2pl_dht *d, struct dht_search *s,
+    const uint8_t *p, size_t len, size_t sz);
 
 #endif
