@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define NNODES 20
+#define N6 10			/* IPv6 nodes, indexes V6 and up */
+#define V6 100
 #define QMAX 20000
 
 struct dgram {
@@ -22,12 +24,13 @@ struct dgram {
 	uint8_t buf[1500];
 };
 
-static struct p2pl_dht *nodes[NNODES];
+static struct p2pl_dht *nodes[NNODES], *nodes6[N6];
 static struct dgram *queue;
 static int qlen, dropped;
 static uint64_t now = 1000000;
-static int found[NNODES], done[NNODES], announced[NNODES];
+static int found[V6 + N6], done[V6 + N6], announced[V6 + N6];
 static struct sockaddr_in peer_seen[NNODES];
+static struct sockaddr_in6 peer6_seen[N6];
 /* the last datagram sent to the outsider (index NNODES) */
 static uint8_t last_out[1500];
 static size_t last_out_len;
@@ -41,11 +44,25 @@ addr_of(int i, struct sockaddr_in *sa)
 	sa->sin_port = htons(6881);
 }
 
+/* 2001:db8::(i + 1), port 6881 */
+static void
+addr6_of(int i, struct sockaddr_in6 *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::", &sa->sin6_addr);
+	sa->sin6_addr.s6_addr[15] = (uint8_t)(i + 1);
+	sa->sin6_port = htons(6881);
+}
+
 static int
 index_of(const struct sockaddr *sa)
 {
 	const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 
+	if (sa->sa_family == AF_INET6)
+		return V6 + s6->sin6_addr.s6_addr[15] - 1;
 	if (sa->sa_family != AF_INET)
 		return -1;
 	return (int)(ntohl(s->sin_addr.s_addr) - 0x0a000001);
@@ -63,7 +80,8 @@ on_send(void *arg, const struct sockaddr *to, socklen_t tolen,
 		last_out_len = len;
 		return;
 	}
-	if (t < 0 || t > NNODES || qlen == QMAX || len > 1500) {
+	if (t < 0 || (t > NNODES && (t < V6 || t >= V6 + N6)) ||
+	    qlen == QMAX || len > 1500) {
 		dropped++;
 		return;
 	}
@@ -81,8 +99,10 @@ on_peer(void *arg, const uint8_t ih[20], const struct sockaddr *sa,
 	int i = (int)(intptr_t)arg;
 
 	(void)ih;
-	if (salen == sizeof(struct sockaddr_in))
+	if (i < NNODES && salen == sizeof(struct sockaddr_in))
 		memcpy(&peer_seen[i], sa, salen);
+	if (i >= V6 && salen == sizeof(struct sockaddr_in6))
+		memcpy(&peer6_seen[i - V6], sa, salen);
 	found[i]++;
 }
 
@@ -102,6 +122,7 @@ static void
 run(int rounds)
 {
 	struct sockaddr_in sa;
+	struct sockaddr_in6 sa6;
 	struct dgram *q;
 	int i, r, n;
 
@@ -113,6 +134,13 @@ run(int rounds)
 			memcpy(q, queue, sizeof(*q) * (size_t)n);
 			qlen = 0;
 			for (i = 0; i < n; i++) {
+				if (q[i].to >= V6 && nodes6[0] != NULL) {
+					addr6_of(q[i].from - V6, &sa6);
+					p2pl_dht_input(nodes6[q[i].to - V6],
+					    q[i].buf, q[i].len,
+					    (struct sockaddr *)&sa6,
+					    sizeof(sa6), now);
+				}
 				if (q[i].to >= NNODES)
 					continue;
 				addr_of(q[i].from, &sa);
@@ -123,6 +151,8 @@ run(int rounds)
 		}
 		for (i = 0; i < NNODES; i++)
 			p2pl_dht_tick(nodes[i], now);
+		for (i = 0; i < N6 && nodes6[0] != NULL; i++)
+			p2pl_dht_tick(nodes6[i], now);
 	}
 	free(q);
 }
@@ -248,6 +278,52 @@ test_state(void)
 	p2pl_dht_free(d);
 }
 
+/* BEP 32: ten IPv6 nodes find each other and a peer by nodes6 alone */
+static void
+test_ipv6(void)
+{
+	static const uint8_t ih[20] = "p2pl-test-ipv6-hash!";
+	struct p2pl_dht_cfg cfg = { .send = on_send, .peer = on_peer,
+	    .done = on_done };
+	struct p2pl_dht_stats st;
+	struct sockaddr_in6 sa;
+	char err[P2PL_ERRLEN];
+	int i, min = 1000, v4 = 0;
+
+	for (i = 0; i < N6; i++) {
+		cfg.arg = (void *)(intptr_t)(V6 + i);
+		nodes6[i] = p2pl_dht_new(&cfg, err, sizeof(err));
+		if (nodes6[i] == NULL)
+			exit(1);
+		addr6_of(0, &sa);
+		if (i > 0)
+			p2pl_dht_add_node(nodes6[i], (struct sockaddr *)&sa,
+			    sizeof(sa), err, sizeof(err));
+	}
+	run(300);
+	for (i = 0; i < N6; i++) {
+		p2pl_dht_get_stats(nodes6[i], &st);
+		if (st.nodes6 < min)
+			min = st.nodes6;
+		v4 += st.nodes4;
+	}
+	ok(min >= 5 && v4 == 0, "IPv6 nodes know 5 or more others (fewest %d)",
+	    min);
+	p2pl_dht_search(nodes6[2], ih, 7001, now, err, sizeof(err));
+	run(100);
+	ok(done[V6 + 2] == 1 && announced[V6 + 2] >= 1,
+	    "an IPv6 node announces to %d", announced[V6 + 2]);
+	p2pl_dht_search(nodes6[8], ih, 0, now, err, sizeof(err));
+	run(100);
+	addr6_of(2, &sa);
+	sa.sin6_port = htons(7001);
+	ok(found[V6 + 8] == 1 && memcmp(&peer6_seen[8].sin6_addr,
+	    &sa.sin6_addr, 16) == 0 && peer6_seen[8].sin6_port == sa.sin6_port,
+	    "and another finds it by its 18-byte value");
+	for (i = 0; i < N6; i++)
+		p2pl_dht_free(nodes6[i]);
+}
+
 int
 main(void)
 {
@@ -294,6 +370,7 @@ main(void)
 	ok(found[3] == 0, "node 3 found no one");
 	test_hostile();
 	test_state();
+	test_ipv6();
 	ok(dropped == 0, "no datagram dropped by the test network");
 	for (i = 0; i < NNODES; i++)
 		p2pl_dht_free(nodes[i]);
