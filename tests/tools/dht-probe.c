@@ -4,7 +4,7 @@
  *
  * usage: dht-probe [-w] [-a PORT] [-l ADDR:PORT] [-t SECONDS] -b HOST:PORT...
  *            INFO_HASH_HEX
- * Listens on -l (default 127.0.0.1:0), bootstraps from each -b node,
+ * Listens on -l (default 127.0.0.1:0; [::1]:0 for IPv6), bootstraps from each -b node,
  * looks up the info-hash, announcing PORT with -a, and prints each peer
  * found as "host:port", one a line, on stdout.  With -w the lookup is
  * repeated every 2 s until a peer is found.  Diagnostics and a last line
@@ -81,7 +81,7 @@ resolve(const char *s, struct sockaddr_storage *ss, socklen_t *len, int passive)
 		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
+	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;
 	snprintf(port, sizeof(port), "%u", a.port);
 	if (getaddrinfo(a.host, port, &hints, &res) != 0) {
@@ -225,10 +225,10 @@ main(int argc, char **argv)
 	p2pl_dht_get_stats(d, &st);
 	fprintf(stderr, "dht-probe: found %d announced %d in %llu out %llu "
 	    "malformed %llu unexpected %llu errors %llu timeouts %llu "
-	    "nodes %d\n", found, announced, (unsigned long long)st.in,
+	    "nodes %d nodes6 %d\n", found, announced, (unsigned long long)st.in,
 	    (unsigned long long)st.out, (unsigned long long)st.malformed,
 	    (unsigned long long)st.unexpected, (unsigned long long)st.errors,
-	    (unsigned long long)st.timeouts, st.nodes4);
+	    (unsigned long long)st.timeouts, st.nodes4, st.nodes6);
 	status = found > 0 || (port && !repeat && announced > 0) ? 0 : 1;
 	p2pl_dht_free(d);
 	close(fd);

@@ -3,9 +3,11 @@
 # a libtorrent (python3-libtorrent) session with only its DHT on, on
 # loopback.
 #
-#   lt-dht.py -p PORT -d DIR [-b HOST:PORT]... [-a HASH]... [-s HASH]...
+#   lt-dht.py -p PORT -d DIR [-i ADDR]... [-b HOST:PORT]... [-a HASH]...
+#       [-s HASH]...
 #
-# Listens on 127.0.0.1:PORT (UDP, and TCP as libtorrent always does),
+# Listens on PORT of each -i address (default 127.0.0.1; ::1 for IPv6,
+# where libtorrent runs a second DHT node, BEP 32), UDP and TCP,
 # bootstraps from the -b nodes, announces each -a info-hash (40 hex) with
 # its own port PORT every 3 s, and looks up each -s info-hash every 3 s,
 # printing
@@ -36,6 +38,7 @@ import libtorrent as lt
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-p", type=int, required=True)
+    ap.add_argument("-i", action="append", default=[])
     ap.add_argument("-d", required=True)
     ap.add_argument("-b", action="append", default=[])
     ap.add_argument("-a", action="append", default=[])
@@ -43,7 +46,8 @@ def main():
     o = ap.parse_args()
 
     s = {
-        "listen_interfaces": "127.0.0.1:%d" % o.p,
+        "listen_interfaces": ",".join(("[%s]:%d" if ":" in i else "%s:%d")
+                                      % (i, o.p) for i in o.i or ["127.0.0.1"]),
         "enable_dht": True,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -69,7 +73,7 @@ def main():
     ses = lt.session(s)
     for b in o.b:
         host, port = b.rsplit(":", 1)
-        ses.add_dht_node((host, int(port)))
+        ses.add_dht_node((host.strip("[]"), int(port)))
     print("ready", flush=True)
     handles = []
     for h in o.a:
