@@ -187,15 +187,19 @@ main(int argc, char **argv)
 	while ((now = p2pl_mono_us()) < end) {
 		if (finished && (found > 0 || !repeat))
 			break;
+		/* -w: the next lookup 2 s after the last one ended */
+		if (finished && again == 0)
+			again = now + 2000000;
 		if (finished && now >= again) {
 			finished = 0;
+			again = 0;
 			if (p2pl_dht_search(d, ih, (uint16_t)port, now, ebuf,
 			    sizeof(ebuf)) < 0)
 				errx(2, "%s", ebuf);
 		}
 		wait = p2pl_dht_tick(d, now);
-		if (finished && again <= now)
-			again = now + 2000000;
+		if (finished && again > now && again - now < wait)
+			wait = again - now;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, (int)(wait / 1000) + 1) < 0)
