@@ -266,9 +266,11 @@ dht_search_reply(struct p2pl_dht *d, const struct p2pl_krpc *m,
 	if (m->tid[1] >= P2PL_DHT_SEARCHES)
 		return -1;
 	s = &d->search[m->tid[1]];
+	if (p2pl_get16(m->tid + 2) != s->gen)
+		return -1;
 	if (m->tid[0] == 'a')
 		return 0;	/* an announce's answer: nothing to do */
-	if (!s->used || p2pl_get16(m->tid + 2) != s->gen)
+	if (!s->used)
 		return -1;
 	for (i = 0; i < s->n; i++)
 		if (dht_addr_eq(&s->s[i].a, from))

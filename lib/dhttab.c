@@ -199,6 +199,18 @@ dht_table_has_room(struct p2pl_dht *d, const uint8_t *id, int fam)
 	return free_slot(d, t, id) != NULL;
 }
 
+/* The node with this id in its bucket, or NULL. */
+static struct dht_node *
+find_id(struct p2pl_dht *d, struct dht_table *t, const uint8_t *id)
+{
+	int i, k = bucket_of(d, id);
+
+	for (i = 0; k >= 0 && i < P2PL_DHT_K; i++)
+		if (t->b[k][i].used && memcmp(t->b[k][i].id, id, 20) == 0)
+			return &t->b[k][i];
+	return NULL;
+}
+
 /* A node queried us (replied 0) or answered us (1). */
 void
 dht_table_heard(struct p2pl_dht *d, const uint8_t *id,
@@ -216,6 +228,14 @@ dht_table_heard(struct p2pl_dht *d, const uint8_t *id,
 		t->n--;
 		n = NULL;
 	}
+	if (n == NULL && replied) {
+		/* a node we asked answers from a new address */
+		n = find_id(d, t, id);
+		if (n != NULL)
+			n->a = *a;
+	}
+	if (n == NULL && find_id(d, t, id) != NULL)
+		return;		/* an id we know, from elsewhere */
 	if (n == NULL) {
 		n = free_slot(d, t, id);
 		if (n == NULL)
