@@ -2,10 +2,10 @@
 #include "httpd.h"
 #include "metrics.h"
 #include "net.h"
-#include "out.h"
+#include "mediaout.h"
 #include "player.h"
 #include "prog.h"
-#include "report.h"
+#include "statline.h"
 #include "uri.h"
 
 #include <errno.h>
@@ -28,8 +28,8 @@
 struct fetch {
 	struct event_base *base;
 	struct p2pl_net *net;
-	struct p2pl_out *out;	/* to stdout or the player; NULL: record only */
-	struct p2pl_out *rec;	/* -r */
+	struct p2pl_mediaout *out;	/* to stdout or the player; NULL: record only */
+	struct p2pl_mediaout *rec;	/* -r */
 	struct p2pl_httpd *http;	/* --http */
 	int null_fd;		/* --http alone: the playout to /dev/null */
 	struct p2pl_player player;
@@ -108,9 +108,9 @@ on_piece(void *arg, struct p2pl_piece *p)
 	}
 	/* --frames writes the pieces as they are, the rest the media */
 	if (f->out != NULL && (f->frames || media != NULL))
-		p2pl_out_piece(f->out, f->frames ? p : media);
+		p2pl_mediaout_piece(f->out, f->frames ? p : media);
 	if (f->rec != NULL && (f->frames || media != NULL))
-		p2pl_out_piece(f->rec, f->frames ? p : media);
+		p2pl_mediaout_piece(f->rec, f->frames ? p : media);
 	if (f->http != NULL && media != NULL)
 		p2pl_httpd_piece(f->http, media);
 	if (q != NULL)
@@ -163,7 +163,7 @@ on_child(evutil_socket_t sig, short what, void *arg)
 static long
 stats_line(struct fetch *f, char *line, size_t size)
 {
-	struct p2pl_out_stats *os = p2pl_out_stats(f->out ? f->out : f->rec);
+	struct p2pl_mediaout_stats *os = p2pl_mediaout_stats(f->out ? f->out : f->rec);
 	struct p2pl_node *n = p2pl_net_node(f->net);
 	struct p2pl_node_stats ns;
 	struct p2pl_json j;
@@ -186,14 +186,14 @@ stats_line(struct fetch *f, char *line, size_t size)
 	p2pl_json_u64(&j, "listen", f->port);
 	if (f->http != NULL)
 		p2pl_httpd_json(f->http, &j);
-	p2pl_report_node(&j, n);
+	p2pl_statline_node(&j, n);
 	return p2pl_json_close(&j);
 }
 
 static void
 write_stats(struct fetch *f)
 {
-	static char line[P2PL_REPORT_MAX];
+	static char line[P2PL_STATLINE_MAX];
 
 	if (stats_line(f, line, sizeof(line)) > 0)
 		fprintf(f->stats, "%s\n", line);
@@ -203,7 +203,7 @@ write_stats(struct fetch *f)
 static void
 ctl_stats(void *arg, struct evbuffer *out)
 {
-	static char line[P2PL_REPORT_MAX];
+	static char line[P2PL_STATLINE_MAX];
 
 	if (stats_line(arg, line, sizeof(line)) > 0)
 		evbuffer_add_printf(out, "%s\n", line);
@@ -213,7 +213,7 @@ static void
 on_second(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch *f = arg;
-	struct p2pl_out_stats *os = p2pl_out_stats(f->out ? f->out : f->rec);
+	struct p2pl_mediaout_stats *os = p2pl_mediaout_stats(f->out ? f->out : f->rec);
 	uint64_t now = p2pl_wall_us(), since;
 
 	(void)fd;
@@ -250,10 +250,10 @@ open_outputs(struct fetch *f, int to_stdout)
 			f->status = EXIT_PLAYER;
 			return -1;
 		}
-		f->out = p2pl_out_new(f->base, f->player.fd, OUT_CAP,
+		f->out = p2pl_mediaout_new(f->base, f->player.fd, OUT_CAP,
 		    on_out_error, f);
 	} else if (to_stdout)
-		f->out = p2pl_out_new(f->base, STDOUT_FILENO, OUT_CAP,
+		f->out = p2pl_mediaout_new(f->base, STDOUT_FILENO, OUT_CAP,
 		    on_out_error, f);
 	else if (f->http != NULL && f->recpath == NULL) {
 		/* served over HTTP only: the stats still count the playout */
@@ -263,7 +263,7 @@ open_outputs(struct fetch *f, int to_stdout)
 			f->status = 1;
 			return -1;
 		}
-		f->out = p2pl_out_new(f->base, f->null_fd, OUT_CAP,
+		f->out = p2pl_mediaout_new(f->base, f->null_fd, OUT_CAP,
 		    on_out_error, f);
 	}
 	if ((f->player_cmd != NULL || to_stdout || f->null_fd != -1) &&
@@ -279,7 +279,7 @@ open_outputs(struct fetch *f, int to_stdout)
 		return -1;
 	}
 	f->rec_fd = fd;
-	f->rec = p2pl_out_new(f->base, fd, OUT_CAP, on_rec_error, f);
+	f->rec = p2pl_mediaout_new(f->base, fd, OUT_CAP, on_rec_error, f);
 	if (f->rec == NULL) {
 		close(fd);
 		goto nomem;
@@ -297,7 +297,7 @@ close_outputs(struct fetch *f)
 {
 	int st;
 
-	p2pl_out_free(f->out);
+	p2pl_mediaout_free(f->out);
 	f->out = NULL;
 	if (f->null_fd != -1)
 		close(f->null_fd);
@@ -311,7 +311,7 @@ close_outputs(struct fetch *f)
 		f->status = EXIT_PLAYER;
 	if (f->rec != NULL) {
 		close(f->rec_fd);
-		p2pl_out_free(f->rec);
+		p2pl_mediaout_free(f->rec);
 		f->rec = NULL;
 	}
 	if (f->rec_failed && f->status == 0)
@@ -330,7 +330,7 @@ http_metrics(void *arg, struct evbuffer *b)
 	p2pl_metrics_stream_init(&m, f->key, p2pl_net_node(f->net));
 	m.prog = "p2pl-fetch";
 	m.pid = (long)getpid();
-	m.delays = &p2pl_out_stats(f->out ? f->out : f->rec)->all;
+	m.delays = &p2pl_mediaout_stats(f->out ? f->out : f->rec)->all;
 	len = p2pl_metrics_render(&m, 1, text, sizeof(text));
 	return len < 0 || evbuffer_add(b, text, (size_t)len) == -1 ? -1 : len;
 }
@@ -418,15 +418,15 @@ fetch(struct fetch *f, const struct p2pl_uri *u, struct p2pl_node_cfg *cfg,
 		goto done;
 	/* a paused player resumes at most this far behind live */
 	if (f->out != NULL)
-		p2pl_out_set_lag(f->out, cfg->latency + OUT_LAG);
+		p2pl_mediaout_set_lag(f->out, cfg->latency + OUT_LAG);
 	if (frames) {
 		memcpy(h.key, u->key, P2PL_KEYLEN);
 		hlen = p2pl_wire_hello(hello, &h);
-		p2pl_out_raw(f->out, hello, hlen);
-		p2pl_out_set_frames(f->out, 1);
+		p2pl_mediaout_raw(f->out, hello, hlen);
+		p2pl_mediaout_set_frames(f->out, 1);
 		if (f->rec != NULL) {
-			p2pl_out_raw(f->rec, hello, hlen);
-			p2pl_out_set_frames(f->rec, 1);
+			p2pl_mediaout_raw(f->rec, hello, hlen);
+			p2pl_mediaout_set_frames(f->rec, 1);
 		}
 	}
 	for (i = 0; i < u->npeers; i++)

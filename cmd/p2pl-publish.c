@@ -1,9 +1,9 @@
 /* p2pl-publish - cut a live input into signed pieces and serve them. */
 #include "key.h"
 #include "net.h"
-#include "out.h"
+#include "mediaout.h"
 #include "prog.h"
-#include "report.h"
+#include "statline.h"
 #include "source.h"
 #include "uri.h"
 
@@ -38,7 +38,7 @@
 struct publish {
 	struct event_base *base;
 	struct p2pl_net *net;
-	struct p2pl_out *out;
+	struct p2pl_mediaout *out;
 	struct p2pl_source *src;
 	struct p2pl_key key;
 	const char *name;	/* for messages: "stdin" or the input */
@@ -299,7 +299,7 @@ on_pieces(evutil_socket_t fd, short what, void *arg)
 		pb->pieces++;
 		pb->bytes += p->len;
 		if (pb->out != NULL)
-			p2pl_out_piece(pb->out, p);
+			p2pl_mediaout_piece(pb->out, p);
 		if (pb->net != NULL)
 			p2pl_net_publish(pb->net, p);
 		else
@@ -330,9 +330,9 @@ stats_line(struct publish *pb, char *line, size_t size)
 	p2pl_json_u64(&j, "bytes", pb->bytes);
 	p2pl_json_u64(&j, "reopens", atomic_load(&pb->reopens));
 	if (pb->out != NULL)
-		p2pl_json_u64(&j, "out_bytes", p2pl_out_stats(pb->out)->bytes);
+		p2pl_json_u64(&j, "out_bytes", p2pl_mediaout_stats(pb->out)->bytes);
 	if (pb->net != NULL)
-		p2pl_report_node(&j, p2pl_net_node(pb->net));
+		p2pl_statline_node(&j, p2pl_net_node(pb->net));
 	else
 		p2pl_json_u64(&j, "bitrate", p2pl_source_bitrate(pb->src));
 	return p2pl_json_close(&j);
@@ -342,7 +342,7 @@ static void
 on_second(evutil_socket_t fd, short what, void *arg)
 {
 	struct publish *pb = arg;
-	static char line[P2PL_REPORT_MAX];
+	static char line[P2PL_STATLINE_MAX];
 
 	(void)fd;
 	(void)what;
@@ -353,7 +353,7 @@ on_second(evutil_socket_t fd, short what, void *arg)
 static void
 ctl_stats(void *arg, struct evbuffer *out)
 {
-	static char line[P2PL_REPORT_MAX];
+	static char line[P2PL_STATLINE_MAX];
 
 	if (stats_line(arg, line, sizeof(line)) > 0)
 		evbuffer_add_printf(out, "%s\n", line);
@@ -442,12 +442,12 @@ open_out(struct publish *pb, const char *path)
 			return -1;
 		}
 	}
-	pb->out = p2pl_out_new(pb->base, fd, OUT_CAP, on_out_error, pb);
+	pb->out = p2pl_mediaout_new(pb->base, fd, OUT_CAP, on_out_error, pb);
 	if (pb->out == NULL)
 		return -1;
 	memcpy(h.key, pb->key.pk, P2PL_KEYLEN);
-	p2pl_out_raw(pb->out, hello, p2pl_wire_hello(hello, &h));
-	p2pl_out_set_frames(pb->out, 1);
+	p2pl_mediaout_raw(pb->out, hello, p2pl_wire_hello(hello, &h));
+	p2pl_mediaout_set_frames(pb->out, 1);
 	return 0;
 }
 
@@ -570,7 +570,7 @@ run(struct publish *pb, const char *input, const struct p2pl_source_cfg *scfg,
 	if (rc == 0)
 		rc = serve(pb);
 	p2pl_net_free(pb->net);
-	p2pl_out_free(pb->out);
+	p2pl_mediaout_free(pb->out);
 	p2pl_source_free(pb->src);
 	event_base_free(pb->base);
 	return rc;

@@ -1,9 +1,9 @@
 /* p2pl-relay - an always-on peer with a big upload, and a tracker. */
-#include "hub.h"
+#include "portshare.h"
 #include "metrics.h"
 #include "prog.h"
-#include "report.h"
-#include "stats.h"
+#include "statline.h"
+#include "jsonwrite.h"
 #include "trackd.h"
 #include "uri.h"
 
@@ -32,7 +32,7 @@ struct stream {
 
 struct relay {
 	struct event_base *base;
-	struct p2pl_hub *hub;
+	struct p2pl_portshare *hub;
 	struct evhttp *http;
 	struct p2pl_trackd *trackd;
 	struct p2pl_node_cfg cfg;
@@ -122,8 +122,8 @@ add_stream(struct relay *r, const uint8_t key[P2PL_KEYLEN])
 	memcpy(r->cfg.key, key, P2PL_KEYLEN);
 	p2pl_base32_encode(key, P2PL_KEYLEN, s->keystr, sizeof(s->keystr));
 	s->net = p2pl_net_new(r->base, &r->cfg, &cb, err, sizeof(err));
-	if (s->net == NULL || p2pl_hub_add(r->hub, key, s->net) == -1) {
-		fprintf(stderr, "p2pl-relay: %s\n", s->net ? "hub full" : err);
+	if (s->net == NULL || p2pl_portshare_add(r->hub, key, s->net) == -1) {
+		fprintf(stderr, "p2pl-relay: %s\n", s->net ? "too many streams on one port" : err);
 		p2pl_net_free(s->net);
 		return NULL;
 	}
@@ -256,7 +256,7 @@ stream_line(const struct relay *r, int i, char *line, size_t size)
 	p2pl_json_u64(&j, "pieces", ns.pieces_in + ns.made);
 	if (&r->streams[i] == r->in_stream)
 		p2pl_json_u64(&j, "input_bad", r->in_bad);
-	p2pl_report_node(&j, n);
+	p2pl_statline_node(&j, n);
 	return p2pl_json_close(&j);
 }
 
@@ -265,7 +265,7 @@ static void
 stats_lines(void *arg, struct evbuffer *out)
 {
 	const struct relay *r = arg;
-	static char line[P2PL_REPORT_MAX];
+	static char line[P2PL_STATLINE_MAX];
 
 	for (int i = 0; i < r->nstreams; i++)
 		if (stream_line(r, i, line, sizeof(line)) > 0)
@@ -390,7 +390,7 @@ run(struct relay *r, const char *listen, const char *http, int tracker,
 		fprintf(stderr, "p2pl-relay: -l: %s\n", err);
 		return EXIT_USAGE;
 	}
-	r->hub = p2pl_hub_new(r->base, &la, &r->bound, err, sizeof(err));
+	r->hub = p2pl_portshare_new(r->base, &la, &r->bound, err, sizeof(err));
 	if (r->hub == NULL) {
 		fprintf(stderr, "p2pl-relay: %s\n", err);
 		return EXIT_NET;
@@ -440,7 +440,7 @@ cleanup(struct relay *r)
 		p2pl_trackd_free(r->trackd);
 	if (r->http != NULL)
 		evhttp_free(r->http);
-	p2pl_hub_free(r->hub);
+	p2pl_portshare_free(r->hub);
 	event_base_free(r->base);
 }
 

@@ -1,9 +1,9 @@
 /* p2pl-top - watch p2pl processes and swarms: a terminal monitor. */
 #include "prog.h"
-#include "statline.h"
+#include "statparse.h"
 #include "util.h"
-#include "view.h"
-#include "watch.h"
+#include "topview.h"
+#include "topsource.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -24,10 +24,10 @@
 #define TOP 5			/* screen lines above the table */
 
 struct top {
-	struct p2pl_watch *w;
-	struct p2pl_view view;
+	struct p2pl_topsource *w;
+	struct p2pl_topview view;
 	struct p2pl_statline sl;
-	const struct p2pl_watch_lines *lines;
+	const struct p2pl_topsource_lines *lines;
 	int mode, sort, bits, paused;
 	int sel, scroll;	/* selected row, first row shown */
 	char selname[48];	/* the selected row's name, kept across data */
@@ -89,9 +89,9 @@ refresh_data(struct top *t)
 {
 	int i;
 
-	t->lines = p2pl_watch_collect(t->w);
-	p2pl_view_build(&t->view, t->mode, t->lines, &t->sl);
-	p2pl_view_sort(&t->view, t->sort);
+	t->lines = p2pl_topsource_collect(t->w);
+	p2pl_topview_build(&t->view, t->mode, t->lines, &t->sl);
+	p2pl_topview_sort(&t->view, t->sort);
 	if (t->nhist == HIST) {
 		memmove(t->hist, t->hist + 1, (HIST - 1) * sizeof(t->hist[0]));
 		t->nhist--;
@@ -115,7 +115,7 @@ put(int y, int x, const char *s, int maxw)
 
 /* The columns that fit in width, the bar taking what is left. */
 static int
-fit(const struct p2pl_view_col *c, int n, int width, int show[], int *barw)
+fit(const struct p2pl_topview_col *c, int n, int width, int show[], int *barw)
 {
 	int used, k, low, shown = n;
 
@@ -193,11 +193,11 @@ sparkline(struct top *t, int y, int x, int w)
 static void
 draw_table(struct top *t, int y0, int h)
 {
-	const struct p2pl_view_col *c;
+	const struct p2pl_topview_col *c;
 	int n, k, i, x, show[16], barw, y;
 	char cell[64];
 
-	c = p2pl_view_cols(t->mode, &n);
+	c = p2pl_topview_cols(t->mode, &n);
 	fit(c, n, COLS, show, &barw);
 	attron(A_REVERSE);
 	mvhline(y0, 0, ' ', COLS);
@@ -230,7 +230,7 @@ draw_table(struct top *t, int y0, int h)
 				bar(t, y, x, barw - 1, t->view.rows[i].health);
 				continue;
 			}
-			p2pl_view_cell(&t->view.rows[i], &c[k], t->bits, cell,
+			p2pl_topview_cell(&t->view.rows[i], &c[k], t->bits, cell,
 			    sizeof(cell));
 			mvprintw(y, x, c[k].fmt == P2PL_COL_STR ? "%-*.*s" :
 			    "%*.*s", c[k].width, c[k].width, cell);
@@ -247,7 +247,7 @@ draw_table(struct top *t, int y0, int h)
 static void
 draw_detail(struct top *t, int y0, int h)
 {
-	const struct p2pl_view_row *r;
+	const struct p2pl_topview_row *r;
 	const struct p2pl_sl_obj *o, *a;
 	const struct p2pl_sl_field *f;
 	char err[P2PL_ERRLEN], val[96], rate[2][32];
@@ -258,7 +258,7 @@ draw_detail(struct top *t, int y0, int h)
 		return;
 	}
 	r = &t->view.rows[t->sel];
-	if (r->line >= t->lines->n || p2pl_statline_parse(
+	if (r->line >= t->lines->n || p2pl_statparse(
 	    t->lines->line[r->line], strlen(t->lines->line[r->line]), &t->sl,
 	    err, sizeof(err)) == -1)
 		return;
@@ -293,11 +293,11 @@ draw_detail(struct top *t, int y0, int h)
 		    "DIR", "ROLE", "DOWN", "UP", "BEHIND");
 	attroff(A_BOLD);
 	for (i = 0; i < n && y < y0 + h; i++, y++) {
-		p2pl_view_rate(p2pl_sl_num(&a[i], "down_rate", -1), t->bits,
+		p2pl_topview_rate(p2pl_sl_num(&a[i], "down_rate", -1), t->bits,
 		    rate[0], sizeof(rate[0]));
-		p2pl_view_rate(p2pl_sl_num(&a[i], "up_rate", -1), t->bits,
+		p2pl_topview_rate(p2pl_sl_num(&a[i], "up_rate", -1), t->bits,
 		    rate[1], sizeof(rate[1]));
-		p2pl_view_secs(p2pl_sl_num(&a[i], "behind", -1), val,
+		p2pl_topview_secs(p2pl_sl_num(&a[i], "behind", -1), val,
 		    sizeof(val));
 		mvprintw(y, 0, "%-21.21s %-3.3s %-9.9s %10s %10s %7s",
 		    p2pl_sl_str(&a[i], "addr"), p2pl_sl_str(&a[i], "dir"),
@@ -337,11 +337,11 @@ static void
 draw(struct top *t)
 {
 	char head[3][256], rate[32];
-	const char *problem = p2pl_watch_problem(t->w);
+	const char *problem = p2pl_topsource_problem(t->w);
 	int h = LINES - TOP - 1, sw;
 
 	erase();
-	p2pl_view_header(&t->view, p2pl_watch_what(t->w), t->bits, head);
+	p2pl_topview_header(&t->view, p2pl_topsource_what(t->w), t->bits, head);
 	if (t->color)
 		attron(COLOR_PAIR(4) | A_BOLD);
 	else
@@ -353,7 +353,7 @@ draw(struct top *t)
 		attroff(A_BOLD);
 	put(1, 0, head[1], COLS);
 	put(2, 0, head[2], COLS);
-	p2pl_view_rate(t->view.up, t->bits, rate, sizeof(rate));
+	p2pl_topview_rate(t->view.up, t->bits, rate, sizeof(rate));
 	mvprintw(3, 0, "upload %11s ", rate);
 	sw = COLS - 20;
 	if (sw > 0)
@@ -411,9 +411,9 @@ key(struct top *t, int ch)
 		t->screen = SCR_HELP;
 		break;
 	case 's':
-		p2pl_view_cols(t->mode, &n);
+		p2pl_topview_cols(t->mode, &n);
 		t->sort = (t->sort + 1) % n;
-		p2pl_view_sort(&t->view, t->sort);
+		p2pl_topview_sort(&t->view, t->sort);
 		move_sel(t, 0);
 		break;
 	case 'b':
@@ -423,12 +423,12 @@ key(struct top *t, int ch)
 		t->paused = !t->paused;
 		break;
 	case 'n':
-		t->mode = t->mode == P2PL_VIEW_PROCS ? P2PL_VIEW_PEERS :
-		    P2PL_VIEW_PROCS;
+		t->mode = t->mode == P2PL_TOPVIEW_PROCS ? P2PL_TOPVIEW_PEERS :
+		    P2PL_TOPVIEW_PROCS;
 		t->sort = 0;
 		t->sel = t->scroll = 0;
-		p2pl_view_build(&t->view, t->mode, t->lines, &t->sl);
-		p2pl_view_sort(&t->view, t->sort);
+		p2pl_topview_build(&t->view, t->mode, t->lines, &t->sl);
+		p2pl_topview_sort(&t->view, t->sort);
 		break;
 	case KEY_UP:
 	case 'k':
@@ -484,12 +484,12 @@ wait_input(struct top *t, uint64_t us)
 	if (t->curses)
 		pfd[n++] = (struct pollfd){ .fd = fileno(t->tty),
 		    .events = POLLIN };
-	if (p2pl_watch_fd(t->w) != -1)
-		pfd[n++] = (struct pollfd){ .fd = p2pl_watch_fd(t->w),
+	if (p2pl_topsource_fd(t->w) != -1)
+		pfd[n++] = (struct pollfd){ .fd = p2pl_topsource_fd(t->w),
 		    .events = POLLIN };
 	if (poll(pfd, (nfds_t)n, (int)(us / 1000) + 1) > 0 &&
-	    p2pl_watch_fd(t->w) != -1 && pfd[n - 1].revents != 0)
-		p2pl_watch_read(t->w);
+	    p2pl_topsource_fd(t->w) != -1 && pfd[n - 1].revents != 0)
+		p2pl_topsource_read(t->w);
 }
 
 static int
@@ -500,7 +500,7 @@ batch(struct top *t, long iterations)
 	long i;
 
 	for (i = 0; (iterations == 0 || i < iterations) && !stopping; i++) {
-		if (i == 0 && p2pl_watch_fd(t->w) != -1)
+		if (i == 0 && p2pl_topsource_fd(t->w) != -1)
 			next += t->interval;	/* let "-" lines come */
 		while (!stopping && remaining_us(next) > 0)
 			wait_input(t, remaining_us(next));
@@ -508,9 +508,9 @@ batch(struct top *t, long iterations)
 			break;
 		next += t->interval;
 		refresh_data(t);
-		p2pl_view_print(stdout, &t->view, p2pl_watch_what(t->w),
+		p2pl_topview_print(stdout, &t->view, p2pl_topsource_what(t->w),
 		    t->bits);
-		problem = p2pl_watch_problem(t->w);
+		problem = p2pl_topsource_problem(t->w);
 		if (problem[0] != '\0')
 			fprintf(stderr, "p2pl-top: %s\n", problem);
 		if (ferror(stdout))
@@ -528,7 +528,7 @@ start_curses(struct top *t)
 
 	if (term == NULL || strcmp(term, "dumb") == 0 || !isatty(1))
 		return -1;
-	if (isatty(0) && p2pl_watch_fd(t->w) == -1)
+	if (isatty(0) && p2pl_topsource_fd(t->w) == -1)
 		t->tty = stdin;
 	else if ((t->tty = fopen("/dev/tty", "r")) == NULL)
 		return -1;
@@ -624,10 +624,10 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'N':
-			mode = P2PL_VIEW_PEERS;
+			mode = P2PL_TOPVIEW_PEERS;
 			break;
 		case 'P':
-			mode = P2PL_VIEW_PROCS;
+			mode = P2PL_TOPVIEW_PROCS;
 			break;
 		case 'V':
 			p2pl_prog_version("p2pl-top");
@@ -639,17 +639,17 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((t.w = p2pl_watch_new()) == NULL)
+	if ((t.w = p2pl_topsource_new()) == NULL)
 		die("out of memory");
-	if (argc == 0 && p2pl_watch_add(t.w, "", err, sizeof(err)) == -1)
+	if (argc == 0 && p2pl_topsource_add(t.w, "", err, sizeof(err)) == -1)
 		die("%s", err);
 	for (int i = 0; i < argc; i++)
-		if (p2pl_watch_add(t.w, argv[i], err, sizeof(err)) == -1)
+		if (p2pl_topsource_add(t.w, argv[i], err, sizeof(err)) == -1)
 			die("%s", err);
 	/* one process or relay: its neighbours; else the processes (and
 	 * for a /metrics page, which lists no neighbours) */
 	t.mode = mode != -1 ? mode : argc == 1 && strcmp(argv[0], "-") != 0 &&
-	    !p2pl_watch_metrics_url(argv[0]) ? P2PL_VIEW_PEERS : P2PL_VIEW_PROCS;
+	    !p2pl_topsource_metrics_url(argv[0]) ? P2PL_TOPVIEW_PEERS : P2PL_TOPVIEW_PROCS;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -664,6 +664,6 @@ main(int argc, char *argv[])
 		rc = batch(&t, 0);
 	}
 	restore();
-	p2pl_watch_free(t.w);
+	p2pl_topsource_free(t.w);
 	return rc;
 }

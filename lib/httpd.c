@@ -3,7 +3,7 @@
 #include "hls.h"
 #include "httpreq.h"
 #include "net.h"
-#include "out.h"
+#include "mediaout.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -37,7 +37,7 @@ struct client {
 	char name[80];		/* host:port, for messages */
 	struct evbuffer *in, *out;
 	struct event *rev, *wev;
-	struct p2pl_out *so;	/* the stream's writer */
+	struct p2pl_mediaout *so;	/* the stream's writer */
 	uint64_t since;		/* state entered, monotonic µs */
 	uint64_t progress;	/* a byte last written */
 	uint64_t bytes, dropped;	/* the stream's, as last seen */
@@ -84,7 +84,7 @@ kill_client(struct client *c)
 static void
 client_free(struct client *c)
 {
-	p2pl_out_free(c->so);
+	p2pl_mediaout_free(c->so);
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -242,19 +242,19 @@ stream(struct client *c)
 
 	/* what waits in the kernel counts towards the lag too */
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	c->so = p2pl_out_new(c->d->base, c->fd, STREAM_CAP, on_stream_error, c);
+	c->so = p2pl_mediaout_new(c->d->base, c->fd, STREAM_CAP, on_stream_error, c);
 	if (c->so == NULL) {
 		kill_client(c);
 		return;
 	}
-	p2pl_out_set_lag(c->so, STREAM_LAG);
+	p2pl_mediaout_set_lag(c->so, STREAM_LAG);
 	c->state = C_STREAM;
 	c->d->st.streams++;
 	c->waiting = 1;
 	c->since = c->progress = p2pl_mono_us();
 	evbuffer_drain(c->in, evbuffer_get_length(c->in));
 	event_add(c->rev, NULL);	/* to see it leave */
-	p2pl_out_raw(c->so, (const uint8_t *)head, sizeof(head) - 1);
+	p2pl_mediaout_raw(c->so, (const uint8_t *)head, sizeof(head) - 1);
 	logf_(c->d, P2PL_LOG_INFO, "http: %s: streaming", c->name);
 }
 
@@ -458,9 +458,9 @@ on_relisten(evutil_socket_t fd, short what, void *arg)
 static void
 check_stream(struct client *c, uint64_t now)
 {
-	uint64_t bytes = p2pl_out_stats(c->so)->bytes;
+	uint64_t bytes = p2pl_mediaout_stats(c->so)->bytes;
 
-	if (bytes != c->bytes || p2pl_out_pending(c->so) == 0) {
+	if (bytes != c->bytes || p2pl_mediaout_pending(c->so) == 0) {
 		c->bytes = bytes;
 		c->progress = now;
 	} else if (now - c->progress > STALL_US) {
@@ -506,7 +506,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 void
 p2pl_httpd_piece(struct p2pl_httpd *d, struct p2pl_piece *p)
 {
-	struct p2pl_out_stats *os;
+	struct p2pl_mediaout_stats *os;
 	struct client *c;
 
 	p2pl_hls_piece(d->hls, p);
@@ -516,12 +516,12 @@ p2pl_httpd_piece(struct p2pl_httpd *d, struct p2pl_piece *p)
 		if (c->waiting && !(p->flags & P2PL_PIECE_JOIN))
 			continue;
 		c->waiting = 0;
-		p2pl_out_piece(c->so, p);
-		os = p2pl_out_stats(c->so);
+		p2pl_mediaout_piece(c->so, p);
+		os = p2pl_mediaout_stats(c->so);
 		if (os->dropped == c->dropped)
 			continue;
 		/* dropped while bytes wait: too slow, not a gap upstream */
-		if (p2pl_out_pending(c->so) > 0) {
+		if (p2pl_mediaout_pending(c->so) > 0) {
 			d->st.skipped += os->dropped - c->dropped;
 			if (!c->said_slow)
 				logf_(d, P2PL_LOG_WARN, "http: %s is too slow: "

@@ -14,7 +14,7 @@
  *
  * Every answer has Access-Control-Allow-Origin: *, so a page served
  * elsewhere can play the HLS.  Each /stream.ts client has a writer of its
- * own (out.h) fed the pieces the viewer plays: a client that does not
+ * own (mediaout.h) fed the pieces the viewer plays: a client that does not
  * keep up is skipped forward to a join point when more than 2 MiB or 4 s
  * of stream wait for it, and dropped when it takes no byte for 30 s; it
  * never holds up another client or the caller.  Limits: P2PL_HTTPD_MAX
@@ -28,7 +28,7 @@
 #define P2PL_HTTPD_H
 
 #include "piece.h"
-#include "stats.h"
+#include "jsonwrite.h"
 #include "util.h"
 
 #include <event2/buffer.h>

@@ -28,14 +28,14 @@
  *                                        and _count of the delay histogram
  *
  * A quantile is the upper bound of its log histogram bin (at most 5%
- * above the true value, see stats.h); NaN when nothing was measured, as
+ * above the true value, see histogram.h); NaN when nothing was measured, as
  * is the offload ratio before any stream byte.
  */
 #ifndef P2PL_METRICS_H
 #define P2PL_METRICS_H
 
 #include "node.h"
-#include "stats.h"
+#include "histogram.h"
 
 #include <stddef.h>
 

@@ -366,7 +366,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
- * A connection on bev.  sec: its channel, keyed already (a hub's); NULL
+ * A connection on bev.  sec: its channel, keyed already (a relay's shared port, portshare.h); NULL
  * to start one here, sending our key first.  On failure bev is left to
  * the caller.
  */

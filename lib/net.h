@@ -38,7 +38,7 @@ struct p2pl_node *p2pl_net_node(struct p2pl_net *net);
 struct evconnlistener *p2pl_listen(struct event_base *base,
     const struct p2pl_addr *a, evconnlistener_cb cb, void *arg,
     struct p2pl_addr *bound, char *err, size_t errlen);
-/* Serve a connection accepted elsewhere (a hub), its channel keyed for
+/* Serve a connection accepted elsewhere (a shared port, portshare.h), its channel keyed for
  * this stream (sec) and its first frames maybe waiting in its input; -1
  * when the node is full. */
 int p2pl_net_adopt(struct p2pl_net *net, struct bufferevent *bev,

@@ -16,7 +16,7 @@
 #define P2PL_NODE_H
 
 #include "piece.h"
-#include "stats.h"
+#include "histogram.h"
 #include "util.h"
 #include "wire.h"
 

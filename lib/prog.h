@@ -8,7 +8,7 @@
 #define P2PL_PROG_H
 
 #include "ctl.h"
-#include "stats.h"
+#include "jsonwrite.h"
 
 #include <event2/event.h>
 #include <getopt.h>

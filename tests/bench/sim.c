@@ -41,7 +41,7 @@
  */
 #include "node-int.h"	/* only to know which lines of it to prefetch */
 #include "piece.h"
-#include "stats.h"
+#include "histogram.h"
 #include "util.h"
 
 #include <arpa/inet.h>

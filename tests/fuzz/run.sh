@@ -43,8 +43,8 @@ max_len() {
 	fuzz-key) echo 256 ;;
 	fuzz-piece) echo 8192 ;;
 	fuzz-wire|fuzz-node) echo 16384 ;;
-	fuzz-out) echo 16384 ;;
-	fuzz-bencode|fuzz-statline) echo 16384 ;;
+	fuzz-mediaout) echo 16384 ;;
+	fuzz-bencode|fuzz-statparse) echo 16384 ;;
 	fuzz-config) echo 8192 ;;
 	fuzz-http) echo 10000 ;;
 	fuzz-source) echo 32768 ;;

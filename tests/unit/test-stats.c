@@ -1,7 +1,7 @@
 /* test-stats.c - the log histogram of delays (delay_hist) and its way
  * through a stats line and the stats line reader. */
-#include "stats.h"
-#include "statline.h"
+#include "jsonwrite.h"
+#include "statparse.h"
 #include "util.h"
 #include "tap.h"
 
@@ -98,7 +98,7 @@ json(void)
 	ok(len > 0 && strcmp(line, "{\"pieces\":4,\"delay_hist\":[[1.000,1],"
 	    "[1.050,2],[260.363,1]],\"after\":\"x\"}") == 0, "sparse pairs: %s",
 	    line);
-	ok(p2pl_statline_parse(line, (size_t)len, &sl, err,
+	ok(p2pl_statparse(line, (size_t)len, &sl, err,
 	    sizeof(err)) == 0, "the reader takes it: %s", err);
 	ok(p2pl_sl_num(&sl.top, "pieces", -1) == 4 &&
 	    strcmp(p2pl_sl_str(&sl.top, "after"), "x") == 0,
@@ -114,7 +114,7 @@ json(void)
 	p2pl_json_loghist(&j, "delay_hist", &h);
 	len = p2pl_json_close(&j);
 	ok(len > 0 && len < 5000, "every bin full: %ld bytes", len);
-	ok(p2pl_statline_parse(line, (size_t)len, &sl, err,
+	ok(p2pl_statparse(line, (size_t)len, &sl, err,
 	    sizeof(err)) == 0 && sl.top.f[0].n == 2 * P2PL_LOGHIST_BINS,
 	    "and is read back");
 }
@@ -134,12 +134,12 @@ refused(void)
 	int refused = 0;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		refused += p2pl_statline_parse(bad[i], strlen(bad[i]), &sl, err,
+		refused += p2pl_statparse(bad[i], strlen(bad[i]), &sl, err,
 		    sizeof(err)) == -1;
 	ok(refused == (int)(sizeof(bad) / sizeof(bad[0])),
 	    "mixed, deeper or broken arrays refused (%d)", refused);
 	err[0] = '\0';
-	ok(p2pl_statline_parse(good, strlen(good), &sl, err,
+	ok(p2pl_statparse(good, strlen(good), &sl, err,
 	    sizeof(err)) == 0, "[[]] and [numbers] taken: %s", err);
 }
 

@@ -1,5 +1,5 @@
 /*
- * fuzz-out.c - the playout writer's splicing of media (lib/out.c): gaps,
+ * fuzz-mediaout.c - the playout writer's splicing of media (lib/mediaout.c): gaps,
  * held CONT pieces, RESTARTs and the renumbering of MPEG-TS continuity
  * counters, over whatever payload a piece carries.  The input is a list
  * of pieces, each
@@ -11,7 +11,7 @@
  * the first byte a lag of 3 (stamps are sequence numbers) trims waits.  Checks that the bytes written are
  * never more than the payloads given.
  */
-#include "out.h"
+#include "mediaout.h"
 #include "util.h"
 
 #include <event2/event.h>
@@ -43,7 +43,7 @@ on_error(void *arg, int e)
 	(void)e;
 }
 
-/* A piece as the core would hand it over, unsigned (out.c never looks). */
+/* A piece as the core would hand it over, unsigned (mediaout.c never looks). */
 static struct p2pl_piece *
 piece(uint64_t seq, unsigned flags, const uint8_t *data, size_t len)
 {
@@ -65,7 +65,7 @@ piece(uint64_t seq, unsigned flags, const uint8_t *data, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct p2pl_out *o = p2pl_out_new(base, fds[1], 16384, on_error, NULL);
+	struct p2pl_mediaout *o = p2pl_mediaout_new(base, fds[1], 16384, on_error, NULL);
 	struct p2pl_piece *p;
 	uint8_t sink[65536];
 	uint64_t seq = 1000, given = 0;
@@ -75,10 +75,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (o == NULL)
 		abort();
-	p2pl_out_set_frames(o, frames);
+	p2pl_mediaout_set_frames(o, frames);
 	/* the second bit: a lag, so waits are trimmed (stamps are steps) */
 	if (size > 0 && (data[0] & 0x40))
-		p2pl_out_set_lag(o, 3);
+		p2pl_mediaout_set_lag(o, 3);
 	while (size >= 4) {
 		len = (size_t)data[2] << 8 | data[3];
 		if (len > size - 4)
@@ -86,15 +86,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seq += data[1] & 0x7f;
 		p = piece(seq, data[0], data + 4, len);
 		given += frames ? p->msglen : p->len;
-		p2pl_out_piece(o, p);
+		p2pl_mediaout_piece(o, p);
 		p2pl_piece_unref(p);
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		data += 4 + len;
 		size -= 4 + len;
 	}
-	if (p2pl_out_stats(o)->bytes > given)
+	if (p2pl_mediaout_stats(o)->bytes > given)
 		abort();	/* wrote bytes no piece carried */
-	p2pl_out_free(o);
+	p2pl_mediaout_free(o);
 	while ((r = read(fds[0], sink, sizeof(sink))) > 0)
 		;
 	return 0;

@@ -1,9 +1,9 @@
-/* watch.c - gather stats lines for p2pl-top (see watch.h). */
-#include "watch.h"
+/* topsource.c - gather stats lines for p2pl-top (see topsource.h). */
+#include "topsource.h"
 #include "ctl.h"
 #include "promparse.h"
-#include "stats.h"
-#include "statline.h"
+#include "jsonwrite.h"
+#include "statparse.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -38,13 +38,13 @@ struct buf {
 	int full;
 };
 
-struct p2pl_watch {
+struct p2pl_topsource {
 	struct src src[SOURCES];
 	int nsrc;
 	int fd;				/* "-": 0, else -1 */
 	struct buf in;			/* "-": a partial line */
-	struct p2pl_watch_lines kept;	/* "-": newest line per process */
-	struct p2pl_watch_lines out;
+	struct p2pl_topsource_lines kept;	/* "-": newest line per process */
+	struct p2pl_topsource_lines out;
 	struct p2pl_statline sl;
 	struct p2pl_prom prom;		/* a /metrics page, read */
 	CURL *curl;
@@ -59,7 +59,7 @@ buf_add(struct buf *b, const char *p, size_t n)
 	char *q;
 	size_t cap;
 
-	if (b->len + n > P2PL_WATCH_REPLY_MAX) {
+	if (b->len + n > P2PL_TOPSOURCE_REPLY_MAX) {
 		b->full = 1;
 		return;
 	}
@@ -80,14 +80,14 @@ buf_add(struct buf *b, const char *p, size_t n)
 }
 
 static void
-problem(struct p2pl_watch *w, const char *fmt, const char *a, const char *b)
+problem(struct p2pl_topsource *w, const char *fmt, const char *a, const char *b)
 {
 	snprintf(w->problem, sizeof(w->problem), fmt, a, b);
 }
 
 /* Add a copy of a valid line, replacing an older one of its process. */
 static void
-keep(struct p2pl_watch *w, struct p2pl_watch_lines *l, const char *line,
+keep(struct p2pl_topsource *w, struct p2pl_topsource_lines *l, const char *line,
     size_t len, const char *from)
 {
 	char err[P2PL_ERRLEN], key[sizeof(l->key[0])], *c;
@@ -95,7 +95,7 @@ keep(struct p2pl_watch *w, struct p2pl_watch_lines *l, const char *line,
 
 	if (len == 0)
 		return;
-	if (p2pl_statline_parse(line, len, &w->sl, err, sizeof(err)) == -1) {
+	if (p2pl_statparse(line, len, &w->sl, err, sizeof(err)) == -1) {
 		problem(w, "%s: %s", from, err);
 		return;
 	}
@@ -110,7 +110,7 @@ keep(struct p2pl_watch *w, struct p2pl_watch_lines *l, const char *line,
 			l->line[i] = c;
 			return;
 		}
-	if (l->n == P2PL_WATCH_LINES) {
+	if (l->n == P2PL_TOPSOURCE_LINES) {
 		problem(w, "%s%s: too many stats lines", from, "");
 		free(c);
 		return;
@@ -121,7 +121,7 @@ keep(struct p2pl_watch *w, struct p2pl_watch_lines *l, const char *line,
 
 /* Every line of b; a partial last line stays in b when partial is set. */
 static void
-split(struct p2pl_watch *w, struct p2pl_watch_lines *l, struct buf *b,
+split(struct p2pl_topsource *w, struct p2pl_topsource_lines *l, struct buf *b,
     int partial, const char *from)
 {
 	size_t start = 0, i;
@@ -141,7 +141,7 @@ split(struct p2pl_watch *w, struct p2pl_watch_lines *l, struct buf *b,
 
 /* Connect to a control socket and read what it says. */
 static int
-read_socket(struct p2pl_watch *w, const char *path, struct buf *b)
+read_socket(struct p2pl_topsource *w, const char *path, struct buf *b)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { 1, 0 };
@@ -172,7 +172,7 @@ read_socket(struct p2pl_watch *w, const char *path, struct buf *b)
 }
 
 static void
-from_socket(struct p2pl_watch *w, const char *path)
+from_socket(struct p2pl_topsource *w, const char *path)
 {
 	struct buf b = { 0 };
 
@@ -203,7 +203,7 @@ sock_pid(const char *name)
 
 /* Ask every socket in the control directory (only pid's if pid > 0). */
 static int
-from_dir(struct p2pl_watch *w, long pid)
+from_dir(struct p2pl_topsource *w, long pid)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], path[sizeof(dir)];
 	char err[P2PL_ERRLEN];
@@ -258,7 +258,7 @@ prom_field(struct p2pl_json *j, const struct p2pl_prom_stream *st, int i,
  * stream's samples become a stats line, as if the relay's /stats said it.
  */
 static void
-from_metrics(struct p2pl_watch *w, const char *url, const struct buf *b)
+from_metrics(struct p2pl_topsource *w, const char *url, const struct buf *b)
 {
 	static char line[4096];
 	const struct p2pl_prom_stream *st;
@@ -318,14 +318,14 @@ is_metrics(const char *url, const char *type)
 }
 
 int
-p2pl_watch_metrics_url(const char *spec)
+p2pl_topsource_metrics_url(const char *spec)
 {
 	return (strncmp(spec, "http://", 7) == 0 ||
 	    strncmp(spec, "https://", 8) == 0) && is_metrics(spec, NULL);
 }
 
 static void
-from_http(struct p2pl_watch *w, const char *url)
+from_http(struct p2pl_topsource *w, const char *url)
 {
 	char *type = NULL;
 	struct buf b = { 0 };
@@ -360,10 +360,10 @@ from_http(struct p2pl_watch *w, const char *url)
 	free(b.p);
 }
 
-struct p2pl_watch *
-p2pl_watch_new(void)
+struct p2pl_topsource *
+p2pl_topsource_new(void)
 {
-	struct p2pl_watch *w = calloc(1, sizeof(*w));
+	struct p2pl_topsource *w = calloc(1, sizeof(*w));
 
 	if (w != NULL)
 		w->fd = -1;
@@ -371,7 +371,7 @@ p2pl_watch_new(void)
 }
 
 int
-p2pl_watch_add(struct p2pl_watch *w, const char *spec, char *err,
+p2pl_topsource_add(struct p2pl_topsource *w, const char *spec, char *err,
     size_t errlen)
 {
 	struct src *s;
@@ -436,14 +436,14 @@ p2pl_watch_add(struct p2pl_watch *w, const char *spec, char *err,
 }
 
 static void
-clear(struct p2pl_watch_lines *l)
+clear(struct p2pl_topsource_lines *l)
 {
 	while (l->n > 0)
 		free(l->line[--l->n]);
 }
 
 void
-p2pl_watch_free(struct p2pl_watch *w)
+p2pl_topsource_free(struct p2pl_topsource *w)
 {
 	if (w == NULL)
 		return;
@@ -456,27 +456,27 @@ p2pl_watch_free(struct p2pl_watch *w)
 }
 
 int
-p2pl_watch_fd(const struct p2pl_watch *w)
+p2pl_topsource_fd(const struct p2pl_topsource *w)
 {
 	return w->fd;
 }
 
 /* Drop kept lines much older than the newest: their process is gone. */
 static void
-expire(struct p2pl_watch *w)
+expire(struct p2pl_topsource *w)
 {
-	struct p2pl_watch_lines *l = &w->kept;
+	struct p2pl_topsource_lines *l = &w->kept;
 	char err[P2PL_ERRLEN];
 	double newest = 0, t;
 	int i, j;
 
 	for (i = 0; i < l->n; i++)
-		if (p2pl_statline_parse(l->line[i], strlen(l->line[i]), &w->sl,
+		if (p2pl_statparse(l->line[i], strlen(l->line[i]), &w->sl,
 		    err, sizeof(err)) == 0 &&
 		    (t = p2pl_sl_num(&w->sl.top, "time", 0)) > newest)
 			newest = t;
 	for (i = j = 0; i < l->n; i++) {
-		p2pl_statline_parse(l->line[i], strlen(l->line[i]), &w->sl,
+		p2pl_statparse(l->line[i], strlen(l->line[i]), &w->sl,
 		    err, sizeof(err));
 		if (p2pl_sl_num(&w->sl.top, "time", 0) < newest - STALE_S)
 			free(l->line[i]);
@@ -489,7 +489,7 @@ expire(struct p2pl_watch *w)
 }
 
 int
-p2pl_watch_read(struct p2pl_watch *w)
+p2pl_topsource_read(struct p2pl_topsource *w)
 {
 	char chunk[65536];
 	ssize_t n;
@@ -515,8 +515,8 @@ p2pl_watch_read(struct p2pl_watch *w)
 	return more;
 }
 
-const struct p2pl_watch_lines *
-p2pl_watch_collect(struct p2pl_watch *w)
+const struct p2pl_topsource_lines *
+p2pl_topsource_collect(struct p2pl_topsource *w)
 {
 	struct src *s;
 	int i;
@@ -552,13 +552,13 @@ p2pl_watch_collect(struct p2pl_watch *w)
 }
 
 const char *
-p2pl_watch_problem(const struct p2pl_watch *w)
+p2pl_topsource_problem(const struct p2pl_topsource *w)
 {
 	return w->problem;
 }
 
 const char *
-p2pl_watch_what(const struct p2pl_watch *w)
+p2pl_topsource_what(const struct p2pl_topsource *w)
 {
 	return w->what;
 }

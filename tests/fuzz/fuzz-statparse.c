@@ -1,9 +1,9 @@
 /*
- * fuzz-statline.c - p2pl_statline_parse on hostile stats lines: it must
+ * fuzz-statparse.c - p2pl_statparse on hostile stats lines: it must
  * not crash, and what it accepts must stay within its bounds, with every
  * string terminated and free of control characters.
  */
-#include "statline.h"
+#include "statparse.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[P2PL_ERRLEN];
 	int n;
 
-	if (p2pl_statline_parse((const char *)data, size, &sl, err,
+	if (p2pl_statparse((const char *)data, size, &sl, err,
 	    sizeof(err)) == -1)
 		return 0;
 	if (sl.nitems < 0 || sl.nitems > P2PL_SL_ITEMS)

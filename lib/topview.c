@@ -1,11 +1,11 @@
-/* view.c - p2pl-top's rows and header figures (see view.h). */
-#include "view.h"
+/* topview.c - p2pl-top's rows and header figures (see topview.h). */
+#include "topview.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const struct p2pl_view_col proc_cols[] = {
+static const struct p2pl_topview_col proc_cols[] = {
 	{ "NAME", 14, P2PL_COL_STR, 0, 9 },
 	{ "ROLE", 9, P2PL_COL_STR, 1, 8 },
 	{ "PEERS", 5, P2PL_COL_INT, 0, 6 },
@@ -19,7 +19,7 @@ static const struct p2pl_view_col proc_cols[] = {
 	{ "HEALTH", 0, P2PL_COL_BAR, 0, 10 },
 };
 
-static const struct p2pl_view_col peer_cols[] = {
+static const struct p2pl_topview_col peer_cols[] = {
 	{ "PEER", 21, P2PL_COL_STR, 0, 9 },
 	{ "DIR", 3, P2PL_COL_STR, 2, 6 },
 	{ "ROLE", 9, P2PL_COL_STR, 1, 7 },
@@ -32,10 +32,10 @@ static const struct p2pl_view_col peer_cols[] = {
 	{ "HEALTH", 0, P2PL_COL_BAR, 0, 10 },
 };
 
-const struct p2pl_view_col *
-p2pl_view_cols(int mode, int *n)
+const struct p2pl_topview_col *
+p2pl_topview_cols(int mode, int *n)
 {
-	if (mode == P2PL_VIEW_PEERS) {
+	if (mode == P2PL_TOPVIEW_PEERS) {
 		*n = (int)(sizeof(peer_cols) / sizeof(peer_cols[0]));
 		return peer_cols;
 	}
@@ -71,9 +71,9 @@ cmp_double(const void *a, const void *b)
 
 /* One row per process. */
 static void
-proc_row(struct p2pl_view *v, const struct p2pl_sl_obj *t, int line)
+proc_row(struct p2pl_topview *v, const struct p2pl_sl_obj *t, int line)
 {
-	struct p2pl_view_row *r = &v->rows[v->nrows++];
+	struct p2pl_topview_row *r = &v->rows[v->nrows++];
 	const char *prog = p2pl_sl_str(t, "prog");
 	double lat = p2pl_sl_num(t, "latency", 1), p99;
 
@@ -104,15 +104,15 @@ proc_row(struct p2pl_view *v, const struct p2pl_sl_obj *t, int line)
 
 /* One row per neighbour of a process. */
 static void
-peer_rows(struct p2pl_view *v, const struct p2pl_statline *sl, int line)
+peer_rows(struct p2pl_topview *v, const struct p2pl_statline *sl, int line)
 {
 	const struct p2pl_sl_obj *a, *o;
-	struct p2pl_view_row *r;
+	struct p2pl_topview_row *r;
 	double lat = p2pl_sl_num(&sl->top, "latency", 1), behind;
 	int n, i;
 
 	a = p2pl_sl_array(sl, "neighbours", &n);
-	for (i = 0; i < n && v->nrows < P2PL_VIEW_ROWS; i++) {
+	for (i = 0; i < n && v->nrows < P2PL_TOPVIEW_ROWS; i++) {
 		o = &a[i];
 		r = &v->rows[v->nrows++];
 		memset(r, 0, sizeof(*r));
@@ -140,11 +140,11 @@ peer_rows(struct p2pl_view *v, const struct p2pl_statline *sl, int line)
 }
 
 void
-p2pl_view_build(struct p2pl_view *v, int mode,
-    const struct p2pl_watch_lines *l, struct p2pl_statline *sl)
+p2pl_topview_build(struct p2pl_topview *v, int mode,
+    const struct p2pl_topsource_lines *l, struct p2pl_statline *sl)
 {
-	static double p50s[P2PL_WATCH_LINES];
-	char err[P2PL_ERRLEN], streams[P2PL_WATCH_LINES][16];
+	static double p50s[P2PL_TOPSOURCE_LINES];
+	char err[P2PL_ERRLEN], streams[P2PL_TOPSOURCE_LINES][16];
 	double pieces = 0, pub_up = 0, view_down = 0, b;
 	int i, j, nv = 0, nb;
 	const char *role;
@@ -156,7 +156,7 @@ p2pl_view_build(struct p2pl_view *v, int mode,
 	v->bitrate = v->up = v->down = v->skipped = pieces = 0;
 	v->p50 = v->p99 = -1;
 	for (i = 0; i < l->n; i++) {
-		if (p2pl_statline_parse(l->line[i], strlen(l->line[i]), sl,
+		if (p2pl_statparse(l->line[i], strlen(l->line[i]), sl,
 		    err, sizeof(err)) == -1)
 			continue;
 		role = role_of(p2pl_sl_str(&sl->top, "prog"));
@@ -188,9 +188,9 @@ p2pl_view_build(struct p2pl_view *v, int mode,
 			if ((b = p2pl_sl_num(&sl->top, "delay_p99", -1)) > v->p99)
 				v->p99 = b;
 		}
-		if (mode == P2PL_VIEW_PROCS && v->nrows < P2PL_VIEW_ROWS)
+		if (mode == P2PL_TOPVIEW_PROCS && v->nrows < P2PL_TOPVIEW_ROWS)
 			proc_row(v, &sl->top, i);
-		else if (mode == P2PL_VIEW_PEERS)
+		else if (mode == P2PL_TOPVIEW_PEERS)
 			peer_rows(v, sl, i);
 	}
 	qsort(p50s, (size_t)nv, sizeof(p50s[0]), cmp_double);
@@ -209,7 +209,7 @@ static int sort_slot, sort_by;
 static int
 cmp_rows(const void *a, const void *b)
 {
-	const struct p2pl_view_row *x = a, *y = b;
+	const struct p2pl_topview_row *x = a, *y = b;
 	int c;
 
 	if (sort_by == BY_STR)
@@ -225,12 +225,12 @@ cmp_rows(const void *a, const void *b)
 }
 
 void
-p2pl_view_sort(struct p2pl_view *v, int col)
+p2pl_topview_sort(struct p2pl_topview *v, int col)
 {
-	const struct p2pl_view_col *c;
+	const struct p2pl_topview_col *c;
 	int n;
 
-	c = p2pl_view_cols(v->mode, &n);
+	c = p2pl_topview_cols(v->mode, &n);
 	if (col < 0 || col >= n)
 		return;
 	sort_slot = c[col].slot;
@@ -240,7 +240,7 @@ p2pl_view_sort(struct p2pl_view *v, int col)
 }
 
 void
-p2pl_view_rate(double bps, int bits, char *out, size_t len)
+p2pl_topview_rate(double bps, int bits, char *out, size_t len)
 {
 	static const char *const bu[] = { "b/s", "kb/s", "Mb/s", "Gb/s" };
 	static const char *const Bu[] = { "B/s", "KiB/s", "MiB/s", "GiB/s" };
@@ -260,7 +260,7 @@ p2pl_view_rate(double bps, int bits, char *out, size_t len)
 }
 
 void
-p2pl_view_secs(double s, char *out, size_t len)
+p2pl_topview_secs(double s, char *out, size_t len)
 {
 	if (s < 0)
 		snprintf(out, len, "-");
@@ -271,7 +271,7 @@ p2pl_view_secs(double s, char *out, size_t len)
 }
 
 void
-p2pl_view_cell(const struct p2pl_view_row *r, const struct p2pl_view_col *c,
+p2pl_topview_cell(const struct p2pl_topview_row *r, const struct p2pl_topview_col *c,
     int bits, char *out, size_t len)
 {
 	double x = r->num[c->slot];
@@ -287,10 +287,10 @@ p2pl_view_cell(const struct p2pl_view_row *r, const struct p2pl_view_col *c,
 			snprintf(out, len, "%.0f", x);
 		break;
 	case P2PL_COL_RATE:
-		p2pl_view_rate(x, bits, out, len);
+		p2pl_topview_rate(x, bits, out, len);
 		break;
 	case P2PL_COL_SEC:
-		p2pl_view_secs(x, out, len);
+		p2pl_topview_secs(x, out, len);
 		break;
 	default:
 		if (r->health < 0)
@@ -301,16 +301,16 @@ p2pl_view_cell(const struct p2pl_view_row *r, const struct p2pl_view_col *c,
 }
 
 void
-p2pl_view_header(const struct p2pl_view *v, const char *what, int bits,
+p2pl_topview_header(const struct p2pl_topview *v, const char *what, int bits,
     char out[3][256])
 {
 	char br[32], up[32], down[32], p50[16], p99[16], ratio[96] = "";
 
-	p2pl_view_rate(v->bitrate / 8, bits, br, sizeof(br));
-	p2pl_view_rate(v->up, bits, up, sizeof(up));
-	p2pl_view_rate(v->down, bits, down, sizeof(down));
-	p2pl_view_secs(v->p50, p50, sizeof(p50));
-	p2pl_view_secs(v->p99, p99, sizeof(p99));
+	p2pl_topview_rate(v->bitrate / 8, bits, br, sizeof(br));
+	p2pl_topview_rate(v->up, bits, up, sizeof(up));
+	p2pl_topview_rate(v->down, bits, down, sizeof(down));
+	p2pl_topview_secs(v->p50, p50, sizeof(p50));
+	p2pl_topview_secs(v->p99, p99, sizeof(p99));
 	snprintf(out[0], 256, "%s: %d stream%s, %d viewer%s, %d publisher%s, "
 	    "%d relay%s, %d links", what, v->streams,
 	    v->streams == 1 ? "" : "s", v->viewers, v->viewers == 1 ? "" : "s",
@@ -334,23 +334,23 @@ p2pl_view_header(const struct p2pl_view *v, const char *what, int bits,
 }
 
 void
-p2pl_view_print(FILE *f, const struct p2pl_view *v, const char *what,
+p2pl_topview_print(FILE *f, const struct p2pl_topview *v, const char *what,
     int bits)
 {
-	const struct p2pl_view_col *c;
+	const struct p2pl_topview_col *c;
 	char head[3][256], cell[64];
 	int n, i, k;
 
-	p2pl_view_header(v, what, bits, head);
+	p2pl_topview_header(v, what, bits, head);
 	fprintf(f, "%s\n%s\n%s\n", head[0], head[1], head[2]);
-	c = p2pl_view_cols(v->mode, &n);
+	c = p2pl_topview_cols(v->mode, &n);
 	for (k = 0; k < n; k++)
 		fprintf(f, k == 0 ? "%-*s" : " %*s", c[k].width ? c[k].width : 6,
 		    c[k].title);
 	fprintf(f, "\n");
 	for (i = 0; i < v->nrows; i++) {
 		for (k = 0; k < n; k++) {
-			p2pl_view_cell(&v->rows[i], &c[k], bits, cell,
+			p2pl_topview_cell(&v->rows[i], &c[k], bits, cell,
 			    sizeof(cell));
 			fprintf(f, k == 0 ? "%-*s" : " %*s",
 			    c[k].width ? c[k].width : 6, cell);

@@ -1,6 +1,6 @@
-/* hub.c - dispatch incoming connections to streams by the key their
+/* portshare.c - dispatch incoming connections to streams by the key their
  * first frame opens with. */
-#include "hub.h"
+#include "portshare.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -13,26 +13,26 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define HUB_STREAMS 64
-#define HUB_PENDING 1024	/* connections waiting for their HELLO */
-#define HUB_PER_HOST 64		/* of them from one address */
+#define SHARE_STREAMS 64
+#define SHARE_PENDING 1024	/* connections waiting for their HELLO */
+#define SHARE_PER_HOST 64		/* of them from one address */
 
 struct pending {
 	TAILQ_ENTRY(pending) entry;	/* oldest first */
-	struct p2pl_hub *hub;
+	struct p2pl_portshare *hub;
 	struct bufferevent *bev;
 	struct p2pl_addr addr;
 	struct p2pl_sec sec;
 };
 
-struct p2pl_hub {
+struct p2pl_portshare {
 	struct event_base *base;
 	struct evconnlistener *lis;
 	struct event *resume;
 	struct {
 		uint8_t key[P2PL_KEYLEN];
 		struct p2pl_net *net;
-	} streams[HUB_STREAMS];
+	} streams[SHARE_STREAMS];
 	int nstreams, npending;
 	TAILQ_HEAD(, pending) pending;
 };
@@ -51,7 +51,7 @@ static void
 pending_read(struct bufferevent *bev, void *arg)
 {
 	struct pending *p = arg;
-	struct p2pl_hub *h = p->hub;
+	struct p2pl_portshare *h = p->hub;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 	uint8_t plain[P2PL_SEC_CHUNK];
@@ -105,7 +105,7 @@ pending_event(struct bufferevent *bev, short what, void *arg)
 
 /* Some stream refuses host: a peer from it misbehaved there. */
 static int
-banned(const struct p2pl_hub *h, const char *host)
+banned(const struct p2pl_portshare *h, const char *host)
 {
 	uint64_t now = p2pl_wall_us();
 
@@ -117,12 +117,12 @@ banned(const struct p2pl_hub *h, const char *host)
 }
 
 /*
- * Make room for a new connection from host: past HUB_PER_HOST from the
- * same address, or HUB_PENDING in all, the oldest waiting one goes, so
+ * Make room for a new connection from host: past SHARE_PER_HOST from the
+ * same address, or SHARE_PENDING in all, the oldest waiting one goes, so
  * idle connections, however many, cannot keep an honest peer out.
  */
 static void
-make_room(struct p2pl_hub *h, const char *host)
+make_room(struct p2pl_portshare *h, const char *host)
 {
 	struct pending *p, *first = NULL;
 	int same = 0;
@@ -130,9 +130,9 @@ make_room(struct p2pl_hub *h, const char *host)
 	TAILQ_FOREACH(p, &h->pending, entry)
 		if (strcmp(p->addr.host, host) == 0 && same++ == 0)
 			first = p;
-	if (same >= HUB_PER_HOST)
+	if (same >= SHARE_PER_HOST)
 		pending_free(first);
-	else if (h->npending >= HUB_PENDING)
+	else if (h->npending >= SHARE_PENDING)
 		pending_free(TAILQ_FIRST(&h->pending));
 }
 
@@ -140,7 +140,7 @@ static void
 on_accept(struct evconnlistener *lis, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct p2pl_hub *h = arg;
+	struct p2pl_portshare *h = arg;
 	struct timeval tv = { 10, 0 };
 	struct pending *p;
 	int one = 1;
@@ -183,7 +183,7 @@ resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(((struct p2pl_hub *)arg)->lis);
+	evconnlistener_enable(((struct p2pl_portshare *)arg)->lis);
 }
 
 /* Out of descriptors: stop accepting for a second instead of spinning. */
@@ -193,14 +193,14 @@ on_accept_error(struct evconnlistener *lis, void *arg)
 	struct timeval tv = { 1, 0 };
 
 	evconnlistener_disable(lis);
-	evtimer_add(((struct p2pl_hub *)arg)->resume, &tv);
+	evtimer_add(((struct p2pl_portshare *)arg)->resume, &tv);
 }
 
-struct p2pl_hub *
-p2pl_hub_new(struct event_base *base, const struct p2pl_addr *a,
+struct p2pl_portshare *
+p2pl_portshare_new(struct event_base *base, const struct p2pl_addr *a,
     struct p2pl_addr *bound, char *err, size_t errlen)
 {
-	struct p2pl_hub *h = calloc(1, sizeof(*h));
+	struct p2pl_portshare *h = calloc(1, sizeof(*h));
 
 	if (h == NULL) {
 		p2pl_seterr(err, errlen, "out of memory");
@@ -211,7 +211,7 @@ p2pl_hub_new(struct event_base *base, const struct p2pl_addr *a,
 	h->resume = evtimer_new(base, resume, h);
 	h->lis = p2pl_listen(base, a, on_accept, h, bound, err, errlen);
 	if (h->lis == NULL || h->resume == NULL) {
-		p2pl_hub_free(h);
+		p2pl_portshare_free(h);
 		return NULL;
 	}
 	evconnlistener_set_error_cb(h->lis, on_accept_error);
@@ -219,7 +219,7 @@ p2pl_hub_new(struct event_base *base, const struct p2pl_addr *a,
 }
 
 void
-p2pl_hub_free(struct p2pl_hub *h)
+p2pl_portshare_free(struct p2pl_portshare *h)
 {
 	if (h == NULL)
 		return;
@@ -233,10 +233,10 @@ p2pl_hub_free(struct p2pl_hub *h)
 }
 
 int
-p2pl_hub_add(struct p2pl_hub *h, const uint8_t key[P2PL_KEYLEN],
+p2pl_portshare_add(struct p2pl_portshare *h, const uint8_t key[P2PL_KEYLEN],
     struct p2pl_net *net)
 {
-	if (h->nstreams == HUB_STREAMS)
+	if (h->nstreams == SHARE_STREAMS)
 		return -1;
 	memcpy(h->streams[h->nstreams].key, key, P2PL_KEYLEN);
 	h->streams[h->nstreams++].net = net;

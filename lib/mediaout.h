@@ -1,5 +1,5 @@
 /*
- * out.h - the playout writer: verified pieces' media to a descriptor.
+ * mediaout.h - the playout writer: verified pieces' media to a descriptor.
  *
  * Pipes and sockets are written without blocking from the event loop;
  * files and devices are written directly.  The delay of each piece (wall
@@ -18,17 +18,17 @@
  * comes; and after a gap or a RESTART the MPEG-TS continuity counters are
  * renumbered to follow those written before.
  */
-#ifndef P2PL_OUT_H
-#define P2PL_OUT_H
+#ifndef P2PL_MEDIAOUT_H
+#define P2PL_MEDIAOUT_H
 
 #include "piece.h"
-#include "stats.h"
+#include "histogram.h"
 
 #include <event2/event.h>
 
-struct p2pl_out;
+struct p2pl_mediaout;
 
-struct p2pl_out_stats {
+struct p2pl_mediaout_stats {
 	uint64_t pieces, bytes;		/* written */
 	uint64_t dropped;		/* pieces dropped for a full buffer */
 	uint64_t first_byte;		/* wall clock of the first write, µs */
@@ -40,17 +40,17 @@ struct p2pl_out_stats {
  * on_error is called once when writing fails (errno value; EPIPE when the
  * reader went away); after that nothing more is written.
  */
-struct p2pl_out *p2pl_out_new(struct event_base *base, int fd, size_t cap,
+struct p2pl_mediaout *p2pl_mediaout_new(struct event_base *base, int fd, size_t cap,
     void (*on_error)(void *arg, int err), void *arg);
-void p2pl_out_free(struct p2pl_out *o);
-void p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p);
+void p2pl_mediaout_free(struct p2pl_mediaout *o);
+void p2pl_mediaout_piece(struct p2pl_mediaout *o, struct p2pl_piece *p);
 /* Write raw bytes (no delay accounting), e.g. a frame stream header. */
-void p2pl_out_raw(struct p2pl_out *o, const uint8_t *data, size_t len);
+void p2pl_mediaout_raw(struct p2pl_mediaout *o, const uint8_t *data, size_t len);
 /* Drop what waits once it reaches back lag µs behind the newest (0: off). */
-void p2pl_out_set_lag(struct p2pl_out *o, uint64_t us);
+void p2pl_mediaout_set_lag(struct p2pl_mediaout *o, uint64_t us);
 /* With frames set, whole PIECE messages are written instead of media. */
-void p2pl_out_set_frames(struct p2pl_out *o, int frames);
-struct p2pl_out_stats *p2pl_out_stats(struct p2pl_out *o);
-size_t p2pl_out_pending(const struct p2pl_out *o);
+void p2pl_mediaout_set_frames(struct p2pl_mediaout *o, int frames);
+struct p2pl_mediaout_stats *p2pl_mediaout_stats(struct p2pl_mediaout *o);
+size_t p2pl_mediaout_pending(const struct p2pl_mediaout *o);
 
 #endif

@@ -1,5 +1,5 @@
-/* out.c - write verified media to stdout without blocking the loop. */
-#include "out.h"
+/* mediaout.c - write verified media to stdout without blocking the loop. */
+#include "mediaout.h"
 #include "util.h"
 
 #include <errno.h>
@@ -28,7 +28,7 @@ struct pidcc {
 	uint16_t epoch;		/* splice for which off was set */
 };
 
-struct p2pl_out {
+struct p2pl_mediaout {
 	int fd;
 	int async;		/* pipe or socket: written from the loop */
 	int failed, resync, frames;
@@ -47,11 +47,11 @@ struct p2pl_out {
 	unsigned mhead, mtail;
 	void (*on_error)(void *, int);
 	void *arg;
-	struct p2pl_out_stats st;
+	struct p2pl_mediaout_stats st;
 };
 
 static void
-account(struct p2pl_out *o)
+account(struct p2pl_mediaout *o)
 {
 	uint64_t now = p2pl_wall_us();
 	struct mark *m;
@@ -69,7 +69,7 @@ account(struct p2pl_out *o)
 }
 
 static void
-fail(struct p2pl_out *o, int e)
+fail(struct p2pl_mediaout *o, int e)
 {
 	o->failed = 1;
 	evbuffer_drain(o->buf, evbuffer_get_length(o->buf));
@@ -80,7 +80,7 @@ fail(struct p2pl_out *o, int e)
 
 /* Write what the descriptor takes now; arm the write event for the rest. */
 static void
-flush(struct p2pl_out *o)
+flush(struct p2pl_mediaout *o)
 {
 	int n;
 
@@ -128,7 +128,7 @@ unref_cb(const void *data, size_t len, void *piece)
  * renumbered, to out.
  */
 static int
-continuity(struct p2pl_out *o, const uint8_t *in, uint8_t *out, size_t len)
+continuity(struct p2pl_mediaout *o, const uint8_t *in, uint8_t *out, size_t len)
 {
 	struct pidcc *c;
 	unsigned pid, cc;
@@ -166,7 +166,7 @@ continuity(struct p2pl_out *o, const uint8_t *in, uint8_t *out, size_t len)
 
 /* Queue a piece's bytes for writing. */
 static void
-queue(struct p2pl_out *o, struct p2pl_piece *p)
+queue(struct p2pl_mediaout *o, struct p2pl_piece *p)
 {
 	const uint8_t *data = o->frames ? p->msg : p2pl_piece_payload(p);
 	size_t len = o->frames ? p->msglen : p->len;
@@ -192,7 +192,7 @@ queue(struct p2pl_out *o, struct p2pl_piece *p)
 }
 
 static void
-drop_held(struct p2pl_out *o)
+drop_held(struct p2pl_mediaout *o)
 {
 	while (o->nheld > 0) {
 		p2pl_piece_unref(o->held[--o->nheld]);
@@ -202,7 +202,7 @@ drop_held(struct p2pl_out *o)
 
 /* From here on, write only from a join point, as after a new start. */
 static void
-resync(struct p2pl_out *o)
+resync(struct p2pl_mediaout *o)
 {
 	drop_held(o);
 	o->resync = 1;
@@ -214,7 +214,7 @@ resync(struct p2pl_out *o)
  * before the first dropped packet of each PID.
  */
 static void
-rewind_cc(struct p2pl_out *o, struct evbuffer *buf)
+rewind_cc(struct p2pl_mediaout *o, struct evbuffer *buf)
 {
 	static uint8_t seen[NPID / 8];
 	size_t len = evbuffer_get_length(buf), i;
@@ -242,7 +242,7 @@ rewind_cc(struct p2pl_out *o, struct evbuffer *buf)
  * the player resumes at most lag behind live instead of replaying it all.
  */
 static void
-trim(struct p2pl_out *o, uint64_t stamp)
+trim(struct p2pl_mediaout *o, uint64_t stamp)
 {
 	struct evbuffer *nb;
 	unsigned m = o->mtail;
@@ -270,7 +270,7 @@ trim(struct p2pl_out *o, uint64_t stamp)
 }
 
 void
-p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p)
+p2pl_mediaout_piece(struct p2pl_mediaout *o, struct p2pl_piece *p)
 {
 	size_t len = o->frames ? p->msglen : p->len;
 	unsigned i;
@@ -315,7 +315,7 @@ p2pl_out_piece(struct p2pl_out *o, struct p2pl_piece *p)
 }
 
 void
-p2pl_out_raw(struct p2pl_out *o, const uint8_t *data, size_t len)
+p2pl_mediaout_raw(struct p2pl_mediaout *o, const uint8_t *data, size_t len)
 {
 	if (o->failed)
 		return;
@@ -325,22 +325,22 @@ p2pl_out_raw(struct p2pl_out *o, const uint8_t *data, size_t len)
 }
 
 void
-p2pl_out_set_lag(struct p2pl_out *o, uint64_t us)
+p2pl_mediaout_set_lag(struct p2pl_mediaout *o, uint64_t us)
 {
 	o->lag = us;
 }
 
 void
-p2pl_out_set_frames(struct p2pl_out *o, int frames)
+p2pl_mediaout_set_frames(struct p2pl_mediaout *o, int frames)
 {
 	o->frames = frames;
 }
 
-struct p2pl_out *
-p2pl_out_new(struct event_base *base, int fd, size_t cap,
+struct p2pl_mediaout *
+p2pl_mediaout_new(struct event_base *base, int fd, size_t cap,
     void (*on_error)(void *, int), void *arg)
 {
-	struct p2pl_out *o = calloc(1, sizeof(*o));
+	struct p2pl_mediaout *o = calloc(1, sizeof(*o));
 	struct stat st;
 
 	if (o == NULL)
@@ -359,14 +359,14 @@ p2pl_out_new(struct event_base *base, int fd, size_t cap,
 		o->ev = event_new(base, fd, EV_WRITE, on_writable, o);
 	}
 	if (o->buf == NULL || (o->async && o->ev == NULL)) {
-		p2pl_out_free(o);
+		p2pl_mediaout_free(o);
 		return NULL;
 	}
 	return o;
 }
 
 void
-p2pl_out_free(struct p2pl_out *o)
+p2pl_mediaout_free(struct p2pl_mediaout *o)
 {
 	if (o == NULL)
 		return;
@@ -379,14 +379,14 @@ p2pl_out_free(struct p2pl_out *o)
 	free(o);
 }
 
-struct p2pl_out_stats *
-p2pl_out_stats(struct p2pl_out *o)
+struct p2pl_mediaout_stats *
+p2pl_mediaout_stats(struct p2pl_mediaout *o)
 {
 	return &o->st;
 }
 
 size_t
-p2pl_out_pending(const struct p2pl_out *o)
+p2pl_mediaout_pending(const struct p2pl_mediaout *o)
 {
 	return evbuffer_get_length(o->buf);
 }
