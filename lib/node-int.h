@@ -1,7 +1,8 @@
 /*
- * node-int.h - the protocol core's insides, shared by node.c (peers,
- * messages, window, playout), sched.c (push and pull within the upload
- * cap) and pex.c (candidate addresses and peer exchange).  Not an API.
+ * node-int.h - the protocol core's insides, shared by node.c (window,
+ * playout, tick), nodemsg.c (messages from peers), nodepeer.c (peers
+ * come and go), sched.c (push and pull within the upload cap) and pex.c
+ * (candidate addresses and peer exchange).  Not an API.
  */
 #ifndef P2PL_NODE_INT_H
 #define P2PL_NODE_INT_H
@@ -145,8 +146,11 @@ struct p2pl_node {
 	uint64_t mark_in, mark_out;
 };
 
+/* node.c */
 struct p2pl_piece *p2pl__ring_get(const struct p2pl_node *n, uint64_t seq);
 struct p2pl_piece *p2pl__ring_next(const struct p2pl_node *n, uint64_t seq);
+void p2pl__store(struct p2pl_node *n, struct p2pl_piece *p, uint64_t now);
+uint64_t p2pl__play(struct p2pl_node *n, uint64_t now);
 void p2pl__send(struct p2pl_peer *p, const uint8_t *buf, size_t len,
     struct p2pl_piece *piece);
 int p2pl__peer_has(const struct p2pl_peer *p, uint64_t seq);
@@ -181,7 +185,7 @@ void p2pl__cand_ok(struct p2pl_node *n, const struct p2pl_addr *a);
 void p2pl__ban(struct p2pl_peer *p, int wide, uint64_t now);
 int p2pl__banned(const struct p2pl_node *n, const char *host, uint16_t port,
     const uint8_t *id, uint64_t now);
-/* node.c: count misbehaviour; past STRIKE_MAX the peer is dropped */
+/* nodemsg.c: count misbehaviour; past STRIKE_MAX the peer is dropped */
 void p2pl__strike(struct p2pl_peer *p, int points, const char *why,
     uint64_t now);
 

@@ -24,7 +24,7 @@
  * Pieces the window can hold.  A build may set it smaller (the simulator's
  * compact build does, to fit 100,000 nodes in memory).  Beware: although
  * the window holds far fewer pieces, the simulator shows the same seed
- * diverging once sequence numbers pass P2PL_RING (see README.md).
+ * diverging once sequence numbers pass P2PL_RING (see doc/BENCH.md).
  */
 #ifndef P2PL_RING
 #define P2PL_RING 1024
