@@ -1,82 +1,11 @@
 /*
- * source.c - read a live input with libavformat, remux it to MPEG-TS and
- * cut the TS into chunks (see source.h).
+ * source.c - a live input opened with libavformat (standard input through
+ * our own AVIO reader, files, URLs, listening servers), its streams
+ * picked, the MPEG-TS muxer opened on it, and what the muxer writes cut
+ * into chunks (see source.h).  The packets' way from one to the other is
+ * in remux.c.
  */
-#include "source.h"
-
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/opt.h>
-
-#include <ctype.h>
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#define TS		188
-#define PID_NIT		0x0010
-#define PID_SDT		0x0011
-#define AUDIO_JOIN_US	1000000	/* join points without video */
-#define PREROLL_MAX	10000	/* packets dropped waiting for a keyframe */
-#define IOBUF		65536
-#define TS_HZ		90000	/* MPEG-TS's clock, the muxer's time base */
-#define TS_LIMIT	(INT64_C(1) << 50)	/* |timestamps| we do sums on */
-
-/* FFmpeg 7 made the AVIO write callback's buffer const. */
-#if LIBAVFORMAT_VERSION_MAJOR >= 61
-typedef const uint8_t wbuf_t;
-#else
-typedef uint8_t wbuf_t;
-#endif
-
-struct p2pl_source {
-	struct p2pl_source_cfg cfg;
-	char *url;
-	size_t cap;			/* piece_size rounded down to TS */
-	unsigned opens;			/* successful openings of the input */
-	int listen;			/* p2pl_source_listen() */
-	int fresh;			/* the next chunk is an opening's first */
-	int64_t end;			/* TS_HZ: where the output so far ends */
-	int64_t shift;			/* TS_HZ: added to this opening's times */
-	AVFormatContext *ic;
-	AVFormatContext *oc;
-	AVIOContext *inpb;		/* our standard input reader, or NULL */
-	AVIOContext *netpb;		/* a listening input's connection */
-	uint64_t inbytes;		/* read by inpb */
-	int *map;			/* input stream -> output stream or -1 */
-	unsigned nmap;
-	int64_t *last_dts;		/* per output stream, output time base */
-	int vidx;			/* input video stream cut at keyframes */
-	int aidx;			/* input audio stream cut without video */
-	int64_t join_us;		/* stream time of the last audio join */
-	int started;			/* first keyframe written */
-	unsigned dropped;		/* packets dropped before it */
-	int want_join;			/* the next chunk is a join point */
-	volatile int *stop;
-	pthread_t thread;		/* running p2pl_source_run() */
-	uint64_t deadline;		/* monotonic µs, 0 = none */
-	int timedout;
-	p2pl_chunk_fn fn;
-	void *arg;
-	int cbstop;			/* fn returned nonzero */
-	uint8_t part[TS];		/* a TS packet being written by the muxer */
-	size_t plen;
-	uint8_t *chunk;
-	size_t clen;
-	unsigned cflags;
-	uint64_t ct0;			/* when the chunk's first byte came */
-	_Atomic uint64_t bytes;		/* emitted */
-	_Atomic uint64_t t0;		/* run start, monotonic µs */
-	char desc[256];
-};
+#include "source-int.h"
 
 /*
  * Codecs the mpegts muxer carries and players read back.  Audio or video
@@ -91,7 +20,7 @@ static const enum AVCodecID ts_codecs[] = {
 	AV_CODEC_ID_SMPTE_KLV, AV_CODEC_ID_TIMED_ID3
 };
 
-static _Thread_local char lasterr[256];	/* libav's last error message */
+_Thread_local char p2pl__src_lasterr[256];	/* libav's last error */
 /* libavformat's RTMP server takes any stream name, with a warning: kept */
 static _Thread_local char wrongkey[256];
 static atomic_int verbosity;
@@ -119,10 +48,11 @@ log_cb(void *avcl, int level, const char *fmt, va_list ap)
 	}
 	if (level > AV_LOG_ERROR)
 		return;
-	vsnprintf(lasterr, sizeof(lasterr), fmt, ap);
-	n = strlen(lasterr);
-	while (n > 0 && (lasterr[n - 1] == '\n' || lasterr[n - 1] == '.'))
-		lasterr[--n] = '\0';
+	vsnprintf(p2pl__src_lasterr, sizeof(p2pl__src_lasterr), fmt, ap);
+	n = strlen(p2pl__src_lasterr);
+	while (n > 0 && (p2pl__src_lasterr[n - 1] == '\n' ||
+	    p2pl__src_lasterr[n - 1] == '.'))
+		p2pl__src_lasterr[--n] = '\0';
 }
 
 static void
@@ -140,8 +70,8 @@ p2pl_source_loglevel(int verbose)
 }
 
 /* err = the formatted message, libav's reason for averr and its last log. */
-static void __attribute__((format(printf, 4, 5)))
-seterr(char *err, size_t errlen, int averr, const char *fmt, ...)
+void
+p2pl__src_seterr(char *err, size_t errlen, int averr, const char *fmt, ...)
 {
 	char msg[AV_ERROR_MAX_STRING_SIZE];
 	va_list ap;
@@ -159,20 +89,18 @@ seterr(char *err, size_t errlen, int averr, const char *fmt, ...)
 		snprintf(err + n, errlen - n, ": %s", msg);
 		n = strlen(err);
 	}
-	if (lasterr[0] != '\0' && strcmp(lasterr, msg) != 0)
-		snprintf(err + n, errlen - n, " (%s)", lasterr);
+	if (p2pl__src_lasterr[0] != '\0' && strcmp(p2pl__src_lasterr, msg) != 0)
+		snprintf(err + n, errlen - n, " (%s)", p2pl__src_lasterr);
 }
 
-static uint64_t
-now_us(void)
+uint64_t
+p2pl__src_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
-
-static void emit(struct p2pl_source *);
 
 /*
  * libav calls this while it waits for input: end a chunk that has grown
@@ -182,12 +110,12 @@ static int
 interrupt_cb(void *opaque)
 {
 	struct p2pl_source *src = opaque;
-	uint64_t now = now_us();
+	uint64_t now = p2pl__src_now();
 
 	if (src->clen > 0 && src->fn != NULL &&
 	    now - src->ct0 >= src->cfg.piece_us &&
 	    pthread_equal(src->thread, pthread_self()))
-		emit(src);
+		p2pl__src_emit(src);
 	if (src->stop != NULL && *src->stop)
 		return 1;
 	if (src->deadline != 0 && now > src->deadline) {
@@ -212,7 +140,7 @@ stdin_read(void *opaque, uint8_t *buf, int len)
 			return AVERROR_EXIT;
 		ms = 100;
 		if (src->clen > 0 && src->fn != NULL) {
-			age = now_us() - src->ct0;
+			age = p2pl__src_now() - src->ct0;
 			if (age + 100000 > src->cfg.piece_us)
 				ms = (src->cfg.piece_us - age) / 1000 + 1;
 		}
@@ -230,13 +158,14 @@ stdin_read(void *opaque, uint8_t *buf, int len)
 	}
 	src->inbytes += n;
 	if (src->deadline != 0)
-		src->deadline = now_us() + src->cfg.rw_timeout_s * 1000000ULL;
+		src->deadline = p2pl__src_now() +
+		    src->cfg.rw_timeout_s * 1000000ULL;
 	return n;
 }
 
 /* Hand the chunk to the callback and start an empty one. */
-static void
-emit(struct p2pl_source *src)
+void
+p2pl__src_emit(struct p2pl_source *src)
 {
 	if (src->clen == 0)
 		return;
@@ -273,13 +202,13 @@ ts_write(void *opaque, wbuf_t *buf, int len)
 				src->cflags |= P2PL_CHUNK_START;
 			src->want_join = 0;
 			src->fresh = 0;
-			src->ct0 = now_us();
+			src->ct0 = p2pl__src_now();
 		}
 		memcpy(src->chunk + src->clen, src->part, TS);
 		src->clen += TS;
 		if (src->clen + TS > src->cap) {
 			src->cflags |= P2PL_CHUNK_CONT;
-			emit(src);
+			p2pl__src_emit(src);
 		}
 	}
 	return len;
@@ -311,9 +240,9 @@ free_avio(AVIOContext **pb)
 }
 
 /* Explain why opening or reading the input failed. */
-static int
-input_err(struct p2pl_source *src, const char *url, int ret, char *err,
-    size_t errlen)
+int
+p2pl__src_input_err(struct p2pl_source *src, const char *url, int ret,
+    char *err, size_t errlen)
 {
 	if (src->stop != NULL && *src->stop)
 		snprintf(err, errlen, "interrupted");
@@ -328,8 +257,8 @@ input_err(struct p2pl_source *src, const char *url, int ret, char *err,
 		snprintf(err, errlen, "no media stream found in input "
 		    "(format not recognised)");
 	else
-		seterr(err, errlen, ret, "cannot %s %s", url ? "open" : "read",
-		    url ? url : "input");
+		p2pl__src_seterr(err, errlen, ret, "cannot %s %s",
+		    url ? "open" : "read", url ? url : "input");
 	return -1;
 }
 
@@ -369,7 +298,7 @@ accept_input(struct p2pl_source *src, const char *url, char *err,
 	av_dict_free(&opt);
 	if (ret < 0) {
 		src->netpb = NULL;
-		return input_err(src, url, ret, err, errlen);
+		return p2pl__src_input_err(src, url, ret, err, errlen);
 	}
 	if (wrongkey[0] != '\0') {
 		/* an RTMP encoder with another stream key: refused */
@@ -411,17 +340,17 @@ open_input(struct p2pl_source *src, const char *url, char *err, size_t errlen)
 	if (src->cfg.rw_timeout_s > 0) {
 		av_dict_set_int(&opt, "rw_timeout",
 		    src->cfg.rw_timeout_s * 1000000LL, 0);
-		src->deadline = now_us() +
+		src->deadline = p2pl__src_now() +
 		    (src->cfg.rw_timeout_s + 2) * 1000000ULL;
 	}
 	ret = avformat_open_input(&src->ic, url, NULL, &opt);
 	av_dict_free(&opt);
 	if (ret < 0)
-		return input_err(src, url, ret, err, errlen);
+		return p2pl__src_input_err(src, url, ret, err, errlen);
 	ret = avformat_find_stream_info(src->ic, NULL);
 	src->deadline = 0;
 	if (ret < 0)
-		return input_err(src, url, ret, err, errlen);
+		return p2pl__src_input_err(src, url, ret, err, errlen);
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
@@ -506,7 +435,8 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 
 	ret = avformat_alloc_output_context2(&src->oc, NULL, "mpegts", NULL);
 	if (ret < 0) {
-		seterr(err, errlen, ret, "cannot make the mpegts muxer");
+		p2pl__src_seterr(err, errlen, ret,
+		    "cannot make the mpegts muxer");
 		return -1;
 	}
 	if ((src->oc->pb = new_avio(src, NULL, ts_write)) == NULL)
@@ -531,7 +461,8 @@ open_output(struct p2pl_source *src, char *err, size_t errlen)
 	ret = avformat_write_header(src->oc, &opt);
 	av_dict_free(&opt);
 	if (ret < 0) {
-		seterr(err, errlen, ret, "cannot start the mpegts muxer");
+		p2pl__src_seterr(err, errlen, ret,
+		    "cannot start the mpegts muxer");
 		return -1;
 	}
 	/* after a reopening, nothing may go back before the output's end */
@@ -624,7 +555,7 @@ p2pl_source_reopen(struct p2pl_source *src, volatile int *stop, char *err,
 {
 	int rc;
 
-	lasterr[0] = '\0';
+	p2pl__src_lasterr[0] = '\0';
 	close_input(src);
 	src->stop = stop;
 	src->thread = pthread_self();
@@ -669,327 +600,6 @@ p2pl_source_open(const char *url, const struct p2pl_source_cfg *cfg,
 		return NULL;
 	}
 	return src;
-}
-
-/* Offset of the next start code 00 00 01 in p[i..len), or len. */
-static size_t
-startcode(const uint8_t *p, size_t len, size_t i)
-{
-	for (; i + 3 <= len; i++)
-		if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)
-			return i;
-	return len;
-}
-
-static int
-naltype(const uint8_t *p, size_t len, size_t i, int hevc)
-{
-	if (i + 3 >= len)
-		return -1;
-	return hevc ? (p[i + 3] >> 1) & 0x3f : p[i + 3] & 0x1f;
-}
-
-static int
-annexb(const uint8_t *p, size_t len)
-{
-	return p != NULL && len >= 4 && p[0] == 0 && p[1] == 0 &&
-	    (p[2] == 1 || (p[2] == 0 && p[3] == 1));
-}
-
-/*
- * An H.264 or HEVC keyframe in Annex B form without a sequence parameter
- * set gets the extradata (VPS/SPS/PPS) inserted after its access unit
- * delimiter, so a decoder can start there.  MP4-style packets get theirs
- * from the muxer's own h264_mp4toannexb or hevc_mp4toannexb filter.
- */
-static int
-add_headers(const AVCodecParameters *par, AVPacket *pkt)
-{
-	int hevc = par->codec_id == AV_CODEC_ID_HEVC;
-	const uint8_t *p = pkt->data, *x = par->extradata;
-	size_t len = pkt->size, xlen = par->extradata_size, i, at = 0;
-	AVPacket *np;
-
-	if (!(pkt->flags & AV_PKT_FLAG_KEY) ||
-	    (par->codec_id != AV_CODEC_ID_H264 && !hevc) ||
-	    !annexb(x, xlen) || !annexb(p, len))
-		return 0;
-	for (i = startcode(p, len, 0); i < len; i = startcode(p, len, i + 3))
-		if (naltype(p, len, i, hevc) == (hevc ? 33 : 7))
-			return 0;
-	i = startcode(p, len, 0);
-	if (naltype(p, len, i, hevc) == (hevc ? 35 : 9))
-		at = startcode(p, len, i + 3);
-	if ((np = av_packet_alloc()) == NULL)
-		return -1;
-	if (av_new_packet(np, len + xlen) < 0 ||
-	    av_packet_copy_props(np, pkt) < 0) {
-		av_packet_free(&np);
-		return -1;
-	}
-	memcpy(np->data, p, at);
-	memcpy(np->data + at, x, xlen);
-	memcpy(np->data + at + xlen, p + at, len - at);
-	av_packet_unref(pkt);
-	av_packet_move_ref(pkt, np);
-	av_packet_free(&np);
-	return 0;
-}
-
-/*
- * Fill in a missing pts or dts; 0 if pkt must be dropped.  Timestamps
- * and durations come from the input and may be anything: those too far
- * out to shift without overflow (hundreds of years) are dropped.
- */
-static int
-fill_ts(AVPacket *pkt)
-{
-	if (pkt->dts == AV_NOPTS_VALUE)
-		pkt->dts = pkt->pts;
-	if (pkt->pts == AV_NOPTS_VALUE)
-		pkt->pts = pkt->dts;
-	if (pkt->duration < 0 || pkt->duration > TS_LIMIT)
-		pkt->duration = 0;
-	return pkt->dts != AV_NOPTS_VALUE && pkt->pts >= pkt->dts &&
-	    pkt->dts > -TS_LIMIT && pkt->pts < TS_LIMIT;
-}
-
-/* The wall clock on MPEG-TS's 90 kHz clock. */
-static int64_t
-wall_ts(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * TS_HZ + ts.tv_nsec / (1000000000 / TS_HZ);
-}
-
-/* The video's frame duration in TS_HZ units, or 0 if unknown. */
-static int64_t
-frame_ticks(const struct p2pl_source *src)
-{
-	AVRational r;
-
-	if (src->vidx < 0)
-		return 0;
-	r = src->ic->streams[src->vidx]->avg_frame_rate;
-	if (r.num <= 0 || r.den <= 0)
-		r = src->ic->streams[src->vidx]->r_frame_rate;
-	if (r.num <= 0 || r.den <= 0)
-		return 0;
-	return av_rescale_q(1, av_inv_q(r), (AVRational){ 1, TS_HZ });
-}
-
-/*
- * Each opening's first packet is stamped with the wall clock, or with the
- * end of the output so far if that is later: timestamps never go back,
- * across an outage (the new input's clock has nothing to do with the old
- * one's) or a restart of the publisher (which knows nothing of the last
- * run but the time).  The stamp is a whole number of frames from 0, so
- * that every opening at one frame rate keeps its frames on one grid
- * (players and ffmpeg guess the frame rate from the timestamps).  The
- * muxer writes timestamps modulo 2^33, as MPEG-TS wants.
- */
-static void
-set_shift(struct p2pl_source *src, const AVPacket *pkt, AVRational tb)
-{
-	int64_t at = wall_ts(), d = frame_ticks(src);
-
-	if (d > 0)
-		at -= at % d;
-	if (src->end != AV_NOPTS_VALUE && src->end > at)
-		at += d > 0 ? (src->end - at + d - 1) / d * d : src->end - at;
-	src->shift = at - av_rescale_q(pkt->dts, tb, (AVRational){ 1, TS_HZ });
-}
-
-/* Shift pkt into the output's time line; 0 if its dts does not increase. */
-static int
-shift_ts(struct p2pl_source *src, int oi, AVPacket *pkt, AVRational tb)
-{
-	int64_t d = av_rescale_q(src->shift, (AVRational){ 1, TS_HZ }, tb);
-
-	pkt->dts += d;
-	pkt->pts += d;
-	return src->last_dts[oi] == AV_NOPTS_VALUE || pkt->dts > src->last_dts[oi];
-}
-
-/* Remember where the output ends: the latest pts plus its duration. */
-static void
-note_end(struct p2pl_source *src, const AVPacket *pkt, AVRational tb)
-{
-	int64_t e;
-
-	e = av_rescale_q_rnd(pkt->pts + (pkt->duration > 0 ? pkt->duration : 1),
-	    tb, (AVRational){ 1, TS_HZ }, AV_ROUND_UP);
-	if (src->end == AV_NOPTS_VALUE || e > src->end)
-		src->end = e;
-}
-
-/* Whether pkt could start the output: the stream is cut at its keys. */
-static int
-first_join(const struct p2pl_source *src, int si, const AVPacket *pkt)
-{
-	if (src->vidx >= 0)
-		return si == src->vidx && pkt->flags & AV_PKT_FLAG_KEY;
-	return si == src->aidx;
-}
-
-/* Whether pkt, from input stream si, starts a join point. */
-static int
-is_join(struct p2pl_source *src, int si, const AVPacket *pkt, AVRational tb)
-{
-	int64_t t;
-
-	if (src->vidx >= 0)
-		return si == src->vidx && pkt->flags & AV_PKT_FLAG_KEY;
-	if (si != src->aidx)
-		return 0;
-	t = av_rescale_q(pkt->dts, tb, AV_TIME_BASE_Q);
-	if (src->join_us != AV_NOPTS_VALUE && t - src->join_us < AUDIO_JOIN_US)
-		return 0;
-	src->join_us = t;
-	return 1;
-}
-
-/* Remux one input packet, cutting before it if it is a join point. */
-static int
-put_packet(struct p2pl_source *src, AVPacket *pkt, char *err, size_t errlen)
-{
-	int si = pkt->stream_index, oi, join, ret;
-	AVStream *ost;
-
-	if (si < 0 || (unsigned)si >= src->nmap || src->map[si] < 0)
-		return 0;
-	oi = src->map[si];
-	ost = src->oc->streams[oi];
-	av_packet_rescale_ts(pkt, src->ic->streams[si]->time_base,
-	    ost->time_base);
-	pkt->stream_index = oi;
-	pkt->pos = -1;
-	if (!fill_ts(pkt))
-		return 0;
-	if (!src->started) {
-		if (!first_join(src, si, pkt) && ++src->dropped < PREROLL_MAX)
-			return 0;
-		src->started = 1;
-		set_shift(src, pkt, ost->time_base);
-	}
-	if (!shift_ts(src, oi, pkt, ost->time_base))
-		return 0;
-	join = is_join(src, si, pkt, ost->time_base);
-	if (join) {
-		emit(src);
-		src->want_join = 1;
-		av_opt_set(src->oc->priv_data, "mpegts_flags",
-		    "+resend_headers", 0);
-	}
-	if (add_headers(ost->codecpar, pkt) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	src->last_dts[oi] = pkt->dts;
-	note_end(src, pkt, ost->time_base);
-	ret = av_write_frame(src->oc, pkt);
-	if (ret >= 0)
-		ret = av_write_frame(src->oc, NULL);	/* flush audio */
-	avio_flush(src->oc->pb);
-	if (ret < 0) {
-		seterr(err, errlen, ret, "cannot remux a %s packet",
-		    avcodec_get_name(ost->codecpar->codec_id));
-		return -1;
-	}
-	return 0;
-}
-
-/* End of input: flush the muxer and emit the last, partial chunk. */
-static int
-finish(struct p2pl_source *src, char *err, size_t errlen)
-{
-	int ret;
-
-	ret = av_write_trailer(src->oc);
-	avio_flush(src->oc->pb);
-	if (ret < 0) {
-		seterr(err, errlen, ret, "cannot finish the mpegts muxer");
-		return -1;
-	}
-	emit(src);
-	return 0;
-}
-
-int
-p2pl_source_run(struct p2pl_source *src, p2pl_chunk_fn fn, void *arg,
-    volatile int *stop, char *err, size_t errlen)
-{
-	AVPacket *pkt;
-	int ret, rc = -1;
-
-	if (src->ic == NULL || src->oc == NULL) {
-		snprintf(err, errlen, "input not open");
-		return -1;
-	}
-	lasterr[0] = '\0';
-	src->fn = fn;
-	src->arg = arg;
-	src->stop = stop;
-	src->thread = pthread_self();
-	src->timedout = 0;
-	if ((pkt = av_packet_alloc()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	atomic_store(&src->bytes, 0);
-	atomic_store(&src->t0, now_us());
-	for (;;) {
-		if (stop != NULL && *stop) {
-			rc = 0;
-			break;
-		}
-		if (src->cfg.rw_timeout_s > 0)
-			src->deadline = now_us() +
-			    src->cfg.rw_timeout_s * 1000000ULL;
-		ret = av_read_frame(src->ic, pkt);
-		src->deadline = 0;
-		if (ret == AVERROR(EAGAIN))
-			continue;
-		if (ret == AVERROR_EOF) {
-			rc = finish(src, err, errlen);
-			break;
-		}
-		if (ret < 0) {
-			rc = stop != NULL && *stop ? 0 :
-			    input_err(src, NULL, ret, err, errlen);
-			/* what was read is whole packets: hand it out */
-			if (rc == -1)
-				finish(src, NULL, 0);
-			break;
-		}
-		ret = put_packet(src, pkt, err, errlen);
-		av_packet_unref(pkt);
-		if (ret == -1)
-			break;
-		if (src->clen > 0 && now_us() - src->ct0 >= src->cfg.piece_us)
-			emit(src);
-		if (src->cbstop)
-			break;
-	}
-	if (src->cbstop) {
-		snprintf(err, errlen, "stopped by the chunk callback");
-		rc = -1;
-	}
-	av_packet_free(&pkt);
-	return rc;
-}
-
-uint64_t
-p2pl_source_bitrate(const struct p2pl_source *src)
-{
-	uint64_t t0 = atomic_load(&src->t0), bytes = atomic_load(&src->bytes);
-	uint64_t dt = now_us() - t0;
-
-	if (t0 == 0 || dt == 0)
-		return 0;
-	return (uint64_t)((double)bytes * 8e6 / (double)dt);
 }
 
 const char *
