@@ -1,7 +1,8 @@
 /*
  * node-int.h - the protocol core's insides, shared by node.c (window,
  * playout, tick), nodemsg.c (messages from peers), nodepeer.c (peers
- * come and go), sched.c (push and pull within the upload cap) and pex.c
+ * come and go), sched.c and schedpull.c (push and pull within the upload
+ * cap) and pex.c
  * (candidate addresses and peer exchange).  Not an API.
  */
 #ifndef P2PL_NODE_INT_H
@@ -156,7 +157,9 @@ void p2pl__send(struct p2pl_peer *p, const uint8_t *buf, size_t len,
 int p2pl__peer_has(const struct p2pl_peer *p, uint64_t seq);
 void p2pl__mark(struct p2pl_peer *p, uint64_t seq);
 
-/* sched.c */
+/* sched.c (push, queues, parents) and schedpull.c (pull) */
+/* Queue seq, asked at now; -1 when the queue is full. */
+int p2pl__q_push(struct seqq *q, uint64_t s, uint64_t now);
 void p2pl__sched_new_piece(struct p2pl_node *n, struct p2pl_piece *pc,
     struct p2pl_peer *src, uint64_t now);
 void p2pl__sched_heard(struct p2pl_node *n, uint64_t seq, uint64_t now,
