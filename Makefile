@@ -50,9 +50,13 @@ CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
 $(BUILD)/bin/p2pl-top: PKG_CFLAGS += $(CURSES_CFLAGS)
 $(BUILD)/bin/p2pl-top: LDLIBS += $(CURSES_LIBS)
 
-$(BUILD)/bin/%: cmd/%.c $(BUILD)/libp2pl.a lib/*.h
+# a program is cmd/NAME.c, and the cmd/*.c files listed as its prerequisites
+$(BUILD)/bin/p2pl-publish: cmd/publish-feed.c
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libp2pl.a lib/*.h cmd/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libp2pl.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< \
+	    $(filter-out $<,$(filter cmd/%.c,$^)) $(BUILD)/libp2pl.a \
+	    $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libp2pl.a lib/*.h
 	@mkdir -p $(@D)
