@@ -52,6 +52,7 @@ $(BUILD)/bin/p2pl-top: LDLIBS += $(CURSES_LIBS)
 
 # a program is cmd/NAME.c, and the cmd/*.c files listed as its prerequisites
 $(BUILD)/bin/p2pl-publish: cmd/publish-feed.c
+$(BUILD)/bin/p2pl-top: cmd/top-draw.c
 $(BUILD)/bin/%: cmd/%.c $(BUILD)/libp2pl.a lib/*.h cmd/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< \
