@@ -11,6 +11,16 @@
  * simulator run this same code.
  *
  * Times are wall-clock microseconds supplied by the caller.
+ *
+ * Ownership: p2pl_node_publish takes the caller's reference to the piece;
+ * pieces handed to send and deliver remain the node's (p2pl_piece_ref one
+ * to keep it).  The driver owns each conn; its struct p2pl_peer lives from
+ * p2pl_node_peer_new until p2pl_node_peer_del.  No locks: one thread at a
+ * time calls into a node, and callbacks run inside those calls.
+ *
+ * The code: node.c (window, playout, timers), nodemsg.c (what a peer
+ * sends), nodepeer.c (the peer set), sched.c and schedpull.c (push and
+ * pull), pex.c (addresses); see node-int.h.
  */
 #ifndef P2PL_NODE_H
 #define P2PL_NODE_H
