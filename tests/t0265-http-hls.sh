@@ -10,11 +10,17 @@ camera cam
 publish cam cam.key
 hp=$(free_port)
 base=http://127.0.0.1:$hp
-# stdout a terminal: nothing is written there, and it is not an error
-script -qec "p2pl-fetch --stats $T/v.stats --http 127.0.0.1:$hp '$URI' \
-    2>$T/v.err" /dev/null >"$T/v.tty" 2>/dev/null </dev/null &
+# stdout a terminal: nothing is written there, and it is not an error.
+# The viewer's own pid is killed at the end too: a SIGHUP from the pty's
+# end need not reach it (nohup ignores it for the whole run)
+script -qec "echo \$\$ >$T/v.pid; exec p2pl-fetch --stats $T/v.stats \
+    --http 127.0.0.1:$hp '$URI' 2>$T/v.err" /dev/null >"$T/v.tty" \
+    2>/dev/null </dev/null &
 V=$!
 PIDS="$PIDS $V"
+has_pid() { [ -s "$T/v.pid" ]; }
+wait_for 10 has_pid || fail "the viewer did not start under script"
+PIDS="$PIDS $(cat "$T/v.pid")"
 segs() {
 	curl -fsS -o "$T/pl" "$base/index.m3u8" 2>/dev/null &&
 	    [ "$(grep -c '^seg-' "$T/pl")" -ge "$1" ]
