@@ -18,7 +18,6 @@
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/listener.h>
-#include <event2/bufferevent.h>
 #include <event2/util.h>
 #include <netdb.h>
 #include <netinet/in.h>
