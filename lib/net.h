@@ -6,6 +6,12 @@
  * by reference), and keeps a few outgoing connections to the node's
  * candidate addresses (seeds first), which back off after failures.
  * Messages for the user go through a log callback; nothing is printed.
+ *
+ * The caller owns the event base and runs its loop; p2pl_net_free closes
+ * every connection, the listener and the trackers and frees the node.  A
+ * piece handed to deliver stays the node's (p2pl_piece_ref to keep it).
+ * A bufferevent given to p2pl_net_adopt is the driver's once it returns
+ * 0, the caller's still on -1.
  */
 #ifndef P2PL_NET_H
 #define P2PL_NET_H
