@@ -73,6 +73,7 @@ struct p2pl_net {
 	int seed_warned[SEEDS_MAX];	/* said it is down, not yet back */
 	int nseeds, want_out;
 	uint64_t delay;			/* P2PL_NET_DELAY, µs; 0: none */
+	struct evbuffer *stage;		/* one turn's frames for one socket */
 };
 
 /* A batch of held bytes: the next len bytes of held go out at due. */

@@ -419,13 +419,14 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 		net->dns = evdns_base_new(base, 0);
 	net->tick_ev = evtimer_new(base, on_tick, net);
 	net->lis_ev = evtimer_new(base, lis_resume, net);
+	net->stage = evbuffer_new();
 	net->want_out = WANT_OUT;
 	if (delay > 0)
 		p2pl__net_log(net, P2PL_LOG_WARN, "P2PL_NET_DELAY: holding "
 		    "every connection's outgoing bytes %llu ms (a testing knob)",
 		    (unsigned long long)(delay / 1000));
 	if (net->node == NULL || net->dns == NULL || net->tick_ev == NULL ||
-	    net->lis_ev == NULL)
+	    net->lis_ev == NULL || net->stage == NULL)
 		goto fail;
 	p2pl__net_tick(net);
 	return net;
@@ -466,6 +467,8 @@ p2pl_net_free(struct p2pl_net *net)
 		event_free(net->lis_ev);
 	if (net->dns != NULL)
 		evdns_base_free(net->dns, 0);
+	if (net->stage != NULL)
+		evbuffer_free(net->stage);
 	p2pl_node_free(net->node);
 	free(net);
 }

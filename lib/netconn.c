@@ -8,6 +8,10 @@
  */
 #include "net-int.h"
 
+#include <sys/uio.h>
+
+#define STAGE_IOV 64	/* chains of one turn's frames sent by one call */
+
 static int
 seed_index(const struct p2pl_net *net, const struct p2pl_addr *a)
 {
@@ -132,11 +136,51 @@ conn_put(struct conn *c, const void *data, size_t len)
 	return evbuffer_add(c->held, data, len);
 }
 
+/*
+ * One turn's frames to the socket.  While nothing waits in the
+ * bufferevent's output they are written here, one sendmsg for the turn:
+ * no write event to add and delete (two epoll_ctl) and no wake-up to
+ * write.  What the socket does not take, or all of it when the write
+ * fails (the bufferevent then meets the error and reports it), goes
+ * through the bufferevent.
+ */
+static int
+conn_send(struct conn *c, struct evbuffer *stage)
+{
+	struct evbuffer_iovec v[STAGE_IOV];
+	struct iovec iov[STAGE_IOV];
+	struct msghdr m;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	ssize_t w;
+	int i, n;
+
+	if (fd >= 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		n = evbuffer_peek(stage, -1, NULL, v, STAGE_IOV);
+		if (n > STAGE_IOV)
+			n = STAGE_IOV;
+		for (i = 0; i < n; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+		}
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = iov;
+		m.msg_iovlen = (size_t)n;
+		w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0)
+			evbuffer_drain(stage, (size_t)w);
+	}
+	if (evbuffer_get_length(stage) == 0)
+		return 0;
+	return bufferevent_write_buffer(c->bev, stage);
+}
+
 /* Seal what the node queued into frames on the socket. */
 static void
 seal(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	struct evbuffer *stage = c->net->stage;
 	uint8_t frame[P2PL_SEC_FRAME_MAX];
 	size_t n;
 
@@ -147,10 +191,15 @@ seal(evutil_socket_t fd, short what, void *arg)
 		n = p2pl_sec_seal(&c->sec, evbuffer_pullup(c->pending,
 		    (ssize_t)n), n, frame);
 		evbuffer_drain(c->pending, n - P2PL_SEC_HDR - P2PL_SEC_TAG);
-		conn_put(c, frame, n);
+		if (c->net->delay > 0)
+			conn_put(c, frame, n);
+		else
+			evbuffer_add(stage, frame, n);
 	}
 	if (c->net->delay > 0)
 		hold_mark(c);
+	else if (evbuffer_get_length(stage) > 0 && conn_send(c, stage) == -1)
+		evbuffer_drain(stage, evbuffer_get_length(stage));
 }
 
 /* Open the frames that came whole; 0, or -1 (closed) on a bad one. */
