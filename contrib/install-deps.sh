@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libsodium-dev libevent-dev libavformat-dev libavcodec-dev libavutil-dev
 libcurl4-openssl-dev libncurses-dev
-ffmpeg mpv opentracker tmux mandoc procps time iproute2 curl python3 bc
+ffmpeg mpv opentracker tmux mandoc procps time iproute2 curl python3 bc openssl
 man-db zsh librtsp-server-perl gnuplot-nox chromium python3-libtorrent"
 # t0270 needs node and npm (for hls.js); any install of them will do, as
 # a NodeSource nodejs (which has npm) conflicts with the npm package

@@ -1,5 +1,8 @@
-/* tracker.c - BitTorrent HTTP tracker client on libcurl's multi interface. */
-#include "tracker.h"
+/*
+ * tracker.c - BitTorrent HTTP tracker client: announce URLs, replies,
+ * when to announce; the transfers are trackhttp.c's and trackcurl.c's.
+ */
+#include "tracker-int.h"
 #include "bencode.h"
 
 #include <arpa/inet.h>
@@ -8,44 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 
 #define MAXVALUES 8192		/* bencoded values in one reply */
 #define BACKOFF_MIN 15		/* seconds before the first retry */
 #define BACKOFF_MAX 600
 #define URL_MAX 4096
-
-/* One socket libcurl asked us to watch. */
-struct sock {
-	struct p2pl_tracker *t;
-	curl_socket_t fd;
-	struct event *ev;
-	struct sock *next;
-};
-
-struct p2pl_tracker {
-	struct event_base *base;
-	CURLM *multi;
-	CURL *easy;			/* the announce in flight, or NULL */
-	struct event *curl_timer;	/* libcurl's timeout */
-	struct event *announce_timer;	/* the next announce */
-	struct sock *socks;
-	struct p2pl_tracker_cb cb;
-	char *url;
-	uint8_t info_hash[20], peer_id[20];
-	uint16_t port;
-	uint64_t uploaded, downloaded;
-	int started;			/* event=started was accepted */
-	int backoff;			/* seconds before the next retry */
-	uint8_t *reply;
-	size_t replylen, replycap;
-	int toolarge, nomem;
-	char curlerr[CURL_ERROR_SIZE];
-	struct p2pl_addr *peers;
-	int incb, dead;			/* in a callback; freed in one */
-};
-
-static int curl_ready;
 
 /* Add one peer unless its port or address is zero or out is full. */
 static void
@@ -230,16 +200,15 @@ announce_url(const struct p2pl_tracker *t)
 	return u;
 }
 
-static size_t
-on_write(char *d, size_t size, size_t nmemb, void *arg)
+int
+p2pl__tracker_take(struct p2pl_tracker *t, const void *d, size_t n)
 {
-	struct p2pl_tracker *t = arg;
-	size_t n = size * nmemb, cap;
+	size_t cap;
 	uint8_t *r;
 
 	if (n > P2PL_TRACKER_REPLY_MAX - t->replylen) {
 		t->toolarge = 1;
-		return 0;
+		return -1;
 	}
 	if (t->replylen + n > t->replycap) {
 		cap = t->replycap < 4096 ? 4096 : t->replycap * 2;
@@ -249,35 +218,21 @@ on_write(char *d, size_t size, size_t nmemb, void *arg)
 			cap = P2PL_TRACKER_REPLY_MAX;
 		if ((r = realloc(t->reply, cap)) == NULL) {
 			t->nomem = 1;
-			return 0;
+			return -1;
 		}
 		t->reply = r;
 		t->replycap = cap;
 	}
 	memcpy(t->reply + t->replylen, d, n);
 	t->replylen += n;
-	return n;
+	return 0;
 }
 
 static void
 destroy(struct p2pl_tracker *t)
 {
-	struct sock *s;
-
-	if (t->easy != NULL) {
-		curl_multi_remove_handle(t->multi, t->easy);
-		curl_easy_cleanup(t->easy);
-	}
-	if (t->multi != NULL)
-		curl_multi_cleanup(t->multi);
-	while ((s = t->socks) != NULL) {
-		t->socks = s->next;
-		if (s->ev != NULL)
-			event_free(s->ev);
-		free(s);
-	}
-	if (t->curl_timer != NULL)
-		event_free(t->curl_timer);
+	p2pl__http_free(t);
+	p2pl__curl_free(t);
 	if (t->announce_timer != NULL)
 		event_free(t->announce_timer);
 	free(t->peers);
@@ -320,173 +275,35 @@ failed(struct p2pl_tracker *t, const char *why)
 	return report(t, -1, why);
 }
 
-/* The announce in flight ended with rc; 1 if a callback freed t. */
-static int
-finish(struct p2pl_tracker *t, CURLcode rc)
+int
+p2pl__tracker_end(struct p2pl_tracker *t, long code, const char *why)
 {
-	char why[P2PL_ERRLEN];
-	long code = 0;
+	char err[P2PL_ERRLEN];
 	int n = -1, interval = P2PL_TRACKER_MAX_INTERVAL;
 
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_multi_remove_handle(t->multi, t->easy);
-	curl_easy_cleanup(t->easy);
-	t->easy = NULL;
 	if (t->toolarge)
-		p2pl_seterr(why, sizeof(why), "reply over %d bytes",
+		p2pl_seterr(err, sizeof(err), "reply over %d bytes",
 		    P2PL_TRACKER_REPLY_MAX);
 	else if (t->nomem)
-		p2pl_seterr(why, sizeof(why), "out of memory");
-	else if (rc != CURLE_OK)
-		p2pl_seterr(why, sizeof(why), "%s", t->curlerr[0] != '\0' ?
-		    t->curlerr : curl_easy_strerror(rc));
+		p2pl_seterr(err, sizeof(err), "out of memory");
+	else if (why != NULL)
+		p2pl_seterr(err, sizeof(err), "%s", why);
 	else {
 		n = p2pl_tracker_parse_reply(t->reply, t->replylen, t->peers,
-		    P2PL_TRACKER_PEERS, &interval, why, sizeof(why));
+		    P2PL_TRACKER_PEERS, &interval, err, sizeof(err));
 		/* a failure reason explains an error status best */
-		if (code != 200 && (n >= 0 || strncmp(why, "tracker said: ",
+		if (code != 200 && (n >= 0 || strncmp(err, "tracker said: ",
 		    14) != 0)) {
 			n = -1;
-			p2pl_seterr(why, sizeof(why), "http %ld", code);
+			p2pl_seterr(err, sizeof(err), "http %ld", code);
 		}
 	}
 	if (n < 0)
-		return failed(t, why);
+		return failed(t, err);
 	t->started = 1;
 	t->backoff = BACKOFF_MIN;
 	schedule(t, interval);
 	return report(t, n, NULL);
-}
-
-/* Let libcurl act on fd (or its timeout); 1 if a callback freed t. */
-static int
-drive(struct p2pl_tracker *t, curl_socket_t fd, int flags)
-{
-	CURLMsg *msg;
-	int running, left;
-
-	curl_multi_socket_action(t->multi, fd, flags, &running);
-	while ((msg = curl_multi_info_read(t->multi, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy)
-			return finish(t, msg->data.result);
-	return 0;
-}
-
-static void
-on_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct sock *s = arg;
-	int flags = 0;
-
-	if (what & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	/* s may be freed by now: only t and fd from here */
-	drive(s->t, fd, flags);
-}
-
-static void
-on_curl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	drive(arg, CURL_SOCKET_TIMEOUT, 0);
-}
-
-/* libcurl's CURLMOPT_TIMERFUNCTION: arm or disarm our one timer. */
-static int
-on_curl_timer(CURLM *multi, long ms, void *arg)
-{
-	struct p2pl_tracker *t = arg;
-	struct timeval tv;
-
-	(void)multi;
-	if (ms < 0) {
-		evtimer_del(t->curl_timer);
-		return 0;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return evtimer_add(t->curl_timer, &tv);
-}
-
-static void
-sock_remove(struct p2pl_tracker *t, struct sock *s)
-{
-	struct sock **pp;
-
-	for (pp = &t->socks; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	if (s->ev != NULL)
-		event_free(s->ev);
-	free(s);
-}
-
-/* libcurl's CURLMOPT_SOCKETFUNCTION: watch fd for what it asks. */
-static int
-on_curl_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-	struct p2pl_tracker *t = arg;
-	struct sock *s = sockp;
-	short kind = EV_PERSIST;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL)
-			sock_remove(t, s);
-		return 0;
-	}
-	if (s == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			return -1;
-		s->t = t;
-		s->fd = fd;
-		s->next = t->socks;
-		t->socks = s;
-		curl_multi_assign(t->multi, fd, s);
-	} else if (s->ev != NULL) {
-		event_free(s->ev);
-	}
-	if (what & CURL_POLL_IN)
-		kind |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		kind |= EV_WRITE;
-	s->ev = event_new(t->base, fd, kind, on_sock_event, s);
-	if (s->ev == NULL || event_add(s->ev, NULL) == -1)
-		return -1;
-	return 0;
-}
-
-/* Options for one announce on e; 0 or a CURLcode. */
-static CURLcode
-setup(struct p2pl_tracker *t, CURL *e, const char *url)
-{
-	CURLcode rc = CURLE_OK;
-
-	rc |= curl_easy_setopt(e, CURLOPT_URL, url);
-	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curlerr);
-	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
-	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT, 20L);
-	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "p2pl");
-#if LIBCURL_VERSION_NUM >= 0x075500
-	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS,
-	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
-	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	return rc;
 }
 
 /* Timer: send the next announce. */
@@ -494,31 +311,25 @@ static void
 on_announce(evutil_socket_t fd, short what, void *arg)
 {
 	struct p2pl_tracker *t = arg;
-	CURL *e = NULL;
-	char *url;
+	char why[P2PL_ERRLEN], *url;
+	int rc;
 
 	(void)fd;
 	(void)what;
-	if (t->easy != NULL)
+	if (p2pl__http_busy(t) || p2pl__curl_busy(t))
 		return;
 	t->replylen = 0;
 	t->toolarge = t->nomem = 0;
-	t->curlerr[0] = '\0';
-	if ((url = announce_url(t)) == NULL || (e = curl_easy_init()) == NULL ||
-	    setup(t, e, url) != CURLE_OK)
-		goto fail;
-	t->easy = e;
-	if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
-		t->easy = NULL;
-		goto fail;
+	if ((url = announce_url(t)) == NULL) {
+		failed(t, "out of memory");
+		return;
 	}
+	rc = strncasecmp(url, "https://", 8) == 0 ?
+	    p2pl__curl_get(t, url, P2PL_TRACKER_REDIRECTS, why, sizeof(why)) :
+	    p2pl__http_get(t, url, P2PL_TRACKER_REDIRECTS, why, sizeof(why));
 	free(url);
-	return;
-fail:
-	if (e != NULL)
-		curl_easy_cleanup(e);
-	free(url);
-	failed(t, "cannot start a transfer");
+	if (rc == -1)
+		failed(t, why);
 }
 
 /* Is url http:// or https:// with something after? */
@@ -545,11 +356,6 @@ p2pl_tracker_new(struct event_base *base, const char *url,
 		    url);
 		return NULL;
 	}
-	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		p2pl_seterr(err, errlen, "cannot initialise libcurl");
-		return NULL;
-	}
-	curl_ready = 1;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
 	t->base = base;
@@ -560,16 +366,9 @@ p2pl_tracker_new(struct event_base *base, const char *url,
 	t->backoff = BACKOFF_MIN;
 	t->url = strdup(url);
 	t->peers = calloc(P2PL_TRACKER_PEERS, sizeof(*t->peers));
-	t->curl_timer = evtimer_new(base, on_curl_timeout, t);
 	t->announce_timer = evtimer_new(base, on_announce, t);
-	t->multi = curl_multi_init();
-	if (t->url == NULL || t->peers == NULL || t->curl_timer == NULL ||
-	    t->announce_timer == NULL || t->multi == NULL)
+	if (t->url == NULL || t->peers == NULL || t->announce_timer == NULL)
 		goto nomem;
-	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
-	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
 	schedule(t, 0);
 	return t;
 nomem:

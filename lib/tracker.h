@@ -3,8 +3,10 @@
  * peers (BEP 23) and IPv6 peers (BEP 7).
  *
  * A p2pl_tracker announces one swarm to one tracker URL, repeatedly, on
- * the caller's libevent loop: libcurl's multi interface is driven by
- * socket and timer events, so nothing ever blocks.  The first announce
+ * the caller's libevent loop, so nothing ever blocks: plain http on
+ * libevent's evhttp (names resolved by evdns), https through libcurl's
+ * multi interface, which is loaded (dlopen) on the first https announce
+ * only.  The first announce
  * goes out at once with event=started (repeated until a tracker accepts
  * it), later ones every "interval" of the last reply, clamped to
  * [P2PL_TRACKER_MIN_INTERVAL, P2PL_TRACKER_MAX_INTERVAL] and never below
@@ -17,14 +19,14 @@
  *   &compact=1&numwant=50[&event=started]
  * with info_hash and peer_id percent-encoded byte by byte (everything but
  * RFC 3986 unreserved characters, as %XX in upper case).  Only http and
- * https are used, for redirects too (at most 3); a transfer gets 10 s to
- * connect and 20 s in all, and a reply over P2PL_TRACKER_REPLY_MAX bytes
- * is cut off and counts as a failure.
+ * https are used, for redirects too (at most 3); a transfer ends after
+ * 10 s of silence (connecting included) or 20 s in all, and a reply over
+ * P2PL_TRACKER_REPLY_MAX bytes is cut off and counts as a failure.
  *
  * Callbacks run from the event loop; p2pl_tracker_free() may be called
- * from inside them.  libcurl is initialised on the first p2pl_tracker_new()
- * (curl_global_init is not thread-safe: make the first tracker before
- * starting threads that use curl).
+ * from inside them.  libcurl is initialised on the first https announce
+ * (curl_global_init is not thread-safe: no other thread may use curl
+ * then).
  */
 #ifndef P2PL_TRACKER_H
 #define P2PL_TRACKER_H
@@ -55,7 +57,7 @@ struct p2pl_tracker_cb {
 /*
  * Start announcing info_hash as peer_id listening on port to the http or
  * https tracker at url.  Returns NULL with a message in err on a bad URL
- * or when libcurl or libevent fail.
+ * or when libevent fails.
  */
 struct p2pl_tracker *p2pl_tracker_new(struct event_base *base,
     const char *url, const uint8_t info_hash[20], const uint8_t peer_id[20],
