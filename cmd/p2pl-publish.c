@@ -33,6 +33,7 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "listen-input", no_argument, NULL, 'L' },
+	{ "max-peers", required_argument, NULL, 'N' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "piece-ms", required_argument, NULL, 'M' },
 	{ "piece-size", required_argument, NULL, 'P' },
@@ -55,10 +56,12 @@ usage(int status)
 	    "usage: p2pl-publish -k KEYFILE [-LqVv] [-a HOST[:PORT]] "
 	    "[-l [HOST:]PORT] [-o FILE|-]\n"
 	    "                    [-t URL] [-u RATE] [--config FILE] "
-	    "[--no-config] [--piece-ms MS]\n"
-	    "                    [--piece-size BYTES] [--private] "
-	    "[--retry N|forever] [--stats FILE|-]\n"
-	    "                    [--timeout SECONDS] [INPUT]\n");
+	    "[--max-peers N]\n"
+	    "                    [--no-config] [--piece-ms MS] "
+	    "[--piece-size BYTES] [--private]\n"
+	    "                    [--retry N|forever] [--stats FILE|-] "
+	    "[--timeout SECONDS]\n"
+	    "                    [INPUT]\n");
 	if (status == 0)
 		p2pl_prog_help(longopts);
 	exit(status);
@@ -405,6 +408,11 @@ main(int argc, char *argv[])
 				return EXIT_USAGE;
 			}
 			scfg.piece_us = v * 1000;
+			break;
+		case 'N':
+			if ((ncfg.max_peers = p2pl_prog_max_peers("p2pl-publish",
+			    optarg)) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'o':
 			outpath = optarg;

@@ -55,6 +55,7 @@ static const struct option longopts[] = {
 	{ "http", required_argument, NULL, 'H' },
 	{ "input", required_argument, NULL, 'i' },
 	{ "listen", required_argument, NULL, 'l' },
+	{ "max-peers", required_argument, NULL, 'N' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "stats", required_argument, NULL, 'S' },
 	{ "tracker", no_argument, NULL, 'T' },
@@ -70,9 +71,9 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: p2pl-relay [-qVv] [-i -] [-l [HOST:]PORT] [-u RATE] "
 	    "[--config FILE]\n"
-	    "                  [--http [HOST:]PORT] [--no-config] "
-	    "[--stats FILE|-] [--tracker]\n"
-	    "                  [URI ...]\n");
+	    "                  [--http [HOST:]PORT] [--max-peers N] "
+	    "[--no-config]\n"
+	    "                  [--stats FILE|-] [--tracker] [URI ...]\n");
 	if (status == 0)
 		p2pl_prog_help(longopts);
 	exit(status);
@@ -477,6 +478,11 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			listen = optarg;
+			break;
+		case 'N':
+			if ((r.cfg.max_peers = p2pl_prog_max_peers("p2pl-relay",
+			    optarg)) == -1)
+				return EXIT_USAGE;
 			break;
 		case 'q':
 			p2pl_verbosity = -1;

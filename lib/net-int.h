@@ -26,11 +26,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #define SEEDS_MAX 16
 #define TRACKERS_MAX 8
 #define WANT_OUT 4
+#define FD_SPARE 1152		/* descriptors beside the peers': 1,024
+				 * connections waiting for a HELLO, and
+				 * listeners, trackers, DHT, HTTP, files */
+#define PEERS_MIN 16		/* kept whatever the descriptor limit */
 
 struct conn {
 	struct p2pl_net *net;

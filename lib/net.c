@@ -384,6 +384,33 @@ delay_env(uint64_t *us, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Descriptors for peers connections: the soft limit raised toward the
+ * hard one until it holds them, the connections still waiting for their
+ * HELLO and FD_SPARE more.  Returns how many peers fit: peers, or fewer
+ * when the hard limit is short.
+ */
+static int
+fd_room(int peers, rlim_t *limit)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)peers + FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return peers;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ?
+		    rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	*limit = rl.rlim_cur;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return peers;
+	return rl.rlim_cur > FD_SPARE + PEERS_MIN ?
+	    (int)(rl.rlim_cur - FD_SPARE) : PEERS_MIN;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -401,10 +428,17 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 		.send = node_send, .backlog = node_backlog,
 		.deliver = node_deliver, .drop = node_drop,
 	};
+	struct p2pl_node_cfg ncfg = *cfg;
 	uint64_t delay;
+	rlim_t limit = 0;
+	int room;
 
 	if (delay_env(&delay, err, errlen) == -1)
 		return NULL;
+	if (ncfg.max_peers == 0)
+		ncfg.max_peers = cfg->role == P2PL_ROLE_VIEWER ?
+		    P2PL_NET_VIEWER_PEERS : P2PL_NET_SERVER_PEERS;
+	room = fd_room(ncfg.max_peers, &limit);
 	if ((net = calloc(1, sizeof(*net))) == NULL)
 		goto fail;
 	net->delay = delay;
@@ -412,7 +446,12 @@ p2pl_net_new(struct event_base *base, const struct p2pl_node_cfg *cfg,
 	net->cb = *cb;
 	memcpy(net->key, cfg->key, P2PL_KEYLEN);
 	ncb.arg = net;
-	net->node = p2pl_node_new(cfg, &ncb);
+	if (room < ncfg.max_peers)
+		p2pl__net_log(net, P2PL_LOG_WARN, "%llu descriptors (ulimit -n) "
+		    "hold %d connections, not %d: keeping at most %d",
+		    (unsigned long long)limit, room, ncfg.max_peers, room);
+	ncfg.max_peers = room;
+	net->node = p2pl_node_new(&ncfg, &ncb);
 	net->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (net->dns == NULL)	/* no resolv.conf: numeric addresses only */

@@ -34,6 +34,16 @@ struct p2pl_net_cb {
 
 struct p2pl_net;
 
+/*
+ * Connections a node keeps when cfg.max_peers is 0 (the protocol core
+ * alone, as in the simulator, keeps 16 and 256).  The soft descriptor
+ * limit is raised toward the hard one to hold max_peers connections and
+ * the ones still waiting for their HELLO; when even the hard limit is
+ * short, fewer are kept, and the log says so.
+ */
+#define P2PL_NET_VIEWER_PEERS 16
+#define P2PL_NET_SERVER_PEERS 2048	/* a publisher's or relay's */
+
 struct p2pl_net *p2pl_net_new(struct event_base *base,
     const struct p2pl_node_cfg *cfg, const struct p2pl_net_cb *cb,
     char *err, size_t errlen);

@@ -81,6 +81,22 @@ p2pl_prog_seconds(const char *s, double max, uint64_t *us)
 	return 0;
 }
 
+int
+p2pl_prog_max_peers(const char *prog, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < 16 || v > 65536) {
+		fprintf(stderr, "%s: --max-peers: want 16 to 65536, not "
+		    "\"%.32s\"\n", prog, s);
+		return -1;
+	}
+	return (int)v;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *base)
 {

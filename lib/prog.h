@@ -37,6 +37,8 @@ struct p2pl_ctl *p2pl_prog_ctl(struct event_base *base, p2pl_ctl_fn fn,
 void p2pl_prog_stats_head(struct p2pl_json *j, const char *stream);
 /* Parse a number of seconds such as "0.5"; -1 on error. */
 int p2pl_prog_seconds(const char *s, double max, uint64_t *us);
+/* --max-peers: 16 to 65536 connections; -1, said on stderr, if not. */
+int p2pl_prog_max_peers(const char *prog, const char *s);
 
 /*
  * Options every program has: -V/--version, --config FILE, --no-config.

@@ -11,10 +11,17 @@
 #include "jsonwrite.h"
 #include "node.h"
 
-/* Add the node's fields and its "neighbours" array to j. */
+/*
+ * Add the node's fields and its "neighbours" array to j: at most
+ * P2PL_STATLINE_NEIGHBOURS of them (as many as p2pl-top reads), those
+ * moving bytes first; how many more there are in "neighbours_unlisted"
+ * (before the array, which is the last field).
+ */
 void p2pl_statline_node(struct p2pl_json *j, const struct p2pl_node *n);
+#define P2PL_STATLINE_NEIGHBOURS 256
 
-/* A buffer large enough for a stats line of a node with many peers. */
-#define P2PL_STATLINE_MAX (64 * 1024)
+/* A buffer large enough for a stats line of a node with many peers
+ * (P2PL_SL_LINE_MAX, what statparse.c reads, at most). */
+#define P2PL_STATLINE_MAX (128 * 1024)
 
 #endif

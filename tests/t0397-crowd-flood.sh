@@ -2,9 +2,9 @@
 # A crowd from one address: 1,000 connections (300 under sanitizers) to
 # the publisher from 127.0.0.2, each completing the handshake with an id
 # of its own and then doing nothing, every one the publisher closes opened
-# again.  The publisher is full of them, but while it is full an address
-# that holds 64 places gets no new one, and gives up its newest when
-# another address wants in: viewers that join during the flood get in,
+# again.  The publisher (--max-peers 256) is full of them, but while it
+# is full an address that holds 64 places gets no new one, and gives up
+# its newest when another address wants in: viewers that join during the flood get in,
 # find each other, play and decode, and the viewer from before keeps
 # playing.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ count=1000
 [ -z "${P2PL_SANITIZED:-}" ] || count=300
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 camera cam
-publish cam cam.key
+publish cam cam.key --max-peers 256
 pport=${URI##*:}
 viewer before1 "$URI"
 b1=$VIEWER_PID

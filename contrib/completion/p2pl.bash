@@ -8,7 +8,7 @@ _p2pl_opts()
 	case $1 in
 	p2pl-publish)
 		echo "-a --announce -h --help -k --key -l --listen -L" \
-		    "--listen-input -o --output" \
+		    "--listen-input --max-peers -o --output" \
 		    "--piece-ms --piece-size --private -q --quiet --retry" \
 		    "--stats --timeout -t --tracker" \
 		    "-u --upload -v --verbose -V --version --config --no-config"
@@ -24,7 +24,7 @@ _p2pl_opts()
 		    "-N --neighbours -P --processes -V --version"
 		;;
 	p2pl-relay)
-		echo "-h --help --http -i --input -l --listen -q --quiet" \
+		echo "-h --help --http -i --input -l --listen --max-peers -q --quiet" \
 		    "--stats --tracker -u --upload -v --verbose -V --version" \
 		    "--config --no-config"
 		;;
@@ -65,7 +65,7 @@ _p2pl()
 	p2pl-publish:--retry|p2pl-publish:--timeout|\
 	p2pl-publish:--tracker|*:-u|*:--upload|p2pl-fetch:-d|\
 	p2pl-fetch:--download|p2pl-fetch:--http|p2pl-fetch:--latency|p2pl-fetch:--timeout|\
-	p2pl-relay:--http|p2pl-top:-d|p2pl-top:--delay|p2pl-top:-n|\
+	p2pl-relay:--http|*:--max-peers|p2pl-top:-d|p2pl-top:--delay|p2pl-top:-n|\
 	p2pl-top:--iterations)
 		return	# a value: nothing to offer
 		;;

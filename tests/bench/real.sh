@@ -12,8 +12,8 @@
 # delay on every link.  With -b the baseline, every viewer fed by the
 # publisher directly: viewers --relay-only -u 0 (they dial only the
 # publisher, upload nothing, do not listen) and the publisher uncapped;
-# it takes at most 256 connections, so beyond 256 viewers some cannot be
-# fed (said on stderr and in "baseline_unserved").
+# it takes at most 2048 connections (--max-peers), so beyond that some
+# cannot be fed (said on stderr and in "baseline_unserved").
 #
 # Writes one JSON object to -o FILE (and stdout): delay p50/p95/p99/max
 # over every piece played at every viewer, from the delay_hist and
@@ -33,7 +33,7 @@ cd "$(dirname "$0")/../.."
 BIN=${P2PL_BIN:-$PWD/build/bin}
 N=10 DUR=30 KBPS=900 GOP=1 CAP=1.5x PUBCAP=1.5x SLOW= CHURN= BASE=0 OUT= DELAY=0
 RELAYS=0
-PUB_MAX_PEERS=256	# a publisher's connections (lib/node.c, max_peers)
+PUB_MAX_PEERS=2048	# a publisher's connections (P2PL_NET_SERVER_PEERS)
 usage() {
 	echo "usage: real.sh [-b] [-c K:S] [-D MS] [-g GOP] [-n N] [-o FILE] [-P CAP] [-R K] [-r KBITS] [-s FRAC:CAP] [-t SECONDS] [-u CAP]" >&2
 	exit 2
