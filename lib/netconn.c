@@ -138,18 +138,19 @@ conn_put(struct conn *c, const void *data, size_t len)
 
 /*
  * One turn's frames to the socket.  While nothing waits in the
- * bufferevent's output they are written here, one sendmsg for the turn:
+ * bufferevent's output they are written here, one writev for the turn:
  * no write event to add and delete (two epoll_ctl) and no wake-up to
- * write.  What the socket does not take, or all of it when the write
- * fails (the bufferevent then meets the error and reports it), goes
- * through the bufferevent.
+ * write.  (writev, as libevent itself writes, so that SIGPIPE is as the
+ * programs set it, ignored, and /proc's wchar counts the bytes.)  What
+ * the socket does not take, or all of it when the write fails (the
+ * bufferevent then meets the error and reports it), goes through the
+ * bufferevent.
  */
 static int
 conn_send(struct conn *c, struct evbuffer *stage)
 {
 	struct evbuffer_iovec v[STAGE_IOV];
 	struct iovec iov[STAGE_IOV];
-	struct msghdr m;
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 	ssize_t w;
 	int i, n;
@@ -163,10 +164,7 @@ conn_send(struct conn *c, struct evbuffer *stage)
 			iov[i].iov_base = v[i].iov_base;
 			iov[i].iov_len = v[i].iov_len;
 		}
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = iov;
-		m.msg_iovlen = (size_t)n;
-		w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		w = writev(fd, iov, n);
 		if (w > 0)
 			evbuffer_drain(stage, (size_t)w);
 	}
