@@ -48,6 +48,14 @@ int p2pl__tracker_take(struct p2pl_tracker *t, const void *d, size_t n);
  */
 int p2pl__tracker_end(struct p2pl_tracker *t, long code, const char *why);
 
+/*
+ * The absolute URL a redirect from base (an http:// or https:// URL) to
+ * loc (a Location header: hostile) names, malloc'd; NULL with why set for
+ * one to another scheme, or out of memory.
+ */
+char *p2pl__tracker_redirect(const char *base, const char *loc, char *why,
+    size_t whylen);
+
 /* Start a GET of an http:// url, following at most redirects redirects;
  * 0, or -1 with why set. */
 int p2pl__http_get(struct p2pl_tracker *t, const char *url, int redirects,

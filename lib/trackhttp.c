@@ -147,20 +147,20 @@ on_limit(evutil_socket_t fd, short what, void *arg)
 	over(h, why);
 }
 
-/*
- * The absolute URL a redirect from base (an http URL) to loc names
- * (malloc'd), or NULL with why set.
- */
-static char *
-resolve(const char *base, const char *loc, char *why, size_t whylen)
+char *
+p2pl__tracker_redirect(const char *base, const char *loc, char *why,
+    size_t whylen)
 {
 	const char *auth = strstr(base, "://") + 3, *slash;
 	size_t keep, pathend;
 	char *u;
 
 	if (strncasecmp(loc, "http://", 7) == 0 ||
-	    strncasecmp(loc, "https://", 8) == 0)
-		return strdup(loc);
+	    strncasecmp(loc, "https://", 8) == 0) {
+		if ((u = strdup(loc)) == NULL)
+			p2pl_seterr(why, whylen, "out of memory");
+		return u;
+	}
 	if (strstr(loc, "://") != NULL && strstr(loc, "://") <
 	    loc + strcspn(loc, "/?")) {
 		p2pl_seterr(why, whylen, "redirect to %.100s: not http(s)",
@@ -193,7 +193,7 @@ redirect(struct p2pl_tracker *t, const char *loc, char *why, size_t whylen)
 	int rc = -1;
 
 	t->replylen = 0;
-	if ((next = resolve(h->url, loc, why, whylen)) == NULL)
+	if ((next = p2pl__tracker_redirect(h->url, loc, why, whylen)) == NULL)
 		return -1;
 	if (h->redirects == 0)
 		p2pl_seterr(why, whylen, "more than %d redirects",
