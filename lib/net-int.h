@@ -93,6 +93,8 @@ void p2pl__net_log(struct p2pl_net *net, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Tick the node, schedule the next tick, dial, tell trackers the counts. */
 void p2pl__net_tick(struct p2pl_net *net);
+/* The same at the end of this turn of the event loop, once for all. */
+void p2pl__net_tick_soon(struct p2pl_net *net);
 /* Dial candidates until want_out connections are open or being opened. */
 void p2pl__net_dial_more(struct p2pl_net *net);
 

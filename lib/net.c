@@ -28,6 +28,16 @@ schedule(struct p2pl_net *net, uint64_t us)
 	evtimer_add(net->tick_ev, &tv);
 }
 
+/*
+ * Tick once the callbacks of this turn of the loop are done: the reads
+ * of many connections that woke together share one tick.
+ */
+void
+p2pl__net_tick_soon(struct p2pl_net *net)
+{
+	event_active(net->tick_ev, EV_TIMEOUT, 1);
+}
+
 void
 p2pl__net_tick(struct p2pl_net *net)
 {

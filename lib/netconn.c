@@ -266,7 +266,7 @@ p2pl__conn_read(struct bufferevent *bev, void *arg)
 		if (r == 0)
 			break;
 	}
-	p2pl__net_tick(c->net);
+	p2pl__net_tick_soon(c->net);
 }
 
 static void

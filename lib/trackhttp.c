@@ -278,7 +278,8 @@ p2pl__http_get(struct p2pl_tracker *t, const char *url, int redirects,
 
 	if ((h = state(t, why, whylen)) == NULL)
 		return -1;
-	if ((u = evhttp_uri_parse_with_flags(url, 0)) == NULL ||
+	if ((u = evhttp_uri_parse_with_flags(url,
+	    EVHTTP_URI_NONCONFORMANT)) == NULL ||
 	    (host = evhttp_uri_get_host(u)) == NULL || *host == '\0' ||
 	    (hl = strlen(host)) >= sizeof(name)) {
 		p2pl_seterr(why, whylen, "bad url: %.200s", url);
