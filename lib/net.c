@@ -316,7 +316,7 @@ p2pl_net_add_tracker(struct p2pl_net *net, const char *url, char *err,
 	p2pl_swarm_id(net->key, hash);
 	t->net = net;
 	snprintf(t->url, sizeof(t->url), "%s", url);
-	t->t = p2pl_tracker_new(net->base, url, hash, id, net->port, &cb, err,
+	t->t = p2pl_tracker_new(net->base, net->dns, url, hash, id, net->port, &cb, err,
 	    errlen);
 	if (t->t == NULL)
 		return -1;
@@ -395,7 +395,7 @@ delay_env(uint64_t *us, char *err, size_t errlen)
 }
 
 /*
- * Descriptors for peers connections: the soft limit raised toward the
+ * Descriptors for that many peers: the soft limit raised toward the
  * hard one until it holds them, the connections still waiting for their
  * HELLO and FD_SPARE more.  Returns how many peers fit: peers, or fewer
  * when the hard limit is short.

@@ -22,6 +22,7 @@ struct trackcurl;
 
 struct p2pl_tracker {
 	struct event_base *base;
+	struct evdns_base *dns;		/* the caller's, or NULL */
 	struct event *announce_timer;	/* the next announce */
 	struct p2pl_tracker_cb cb;
 	char *url;

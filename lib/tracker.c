@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 #define MAXVALUES 8192		/* bencoded values in one reply */
 #define BACKOFF_MIN 15		/* seconds before the first retry */
 #define BACKOFF_MAX 600
@@ -345,7 +344,8 @@ url_ok(const char *url)
 }
 
 struct p2pl_tracker *
-p2pl_tracker_new(struct event_base *base, const char *url,
+p2pl_tracker_new(struct event_base *base, struct evdns_base *dns,
+    const char *url,
     const uint8_t info_hash[20], const uint8_t peer_id[20], uint16_t port,
     const struct p2pl_tracker_cb *cb, char *err, size_t errlen)
 {
@@ -359,6 +359,7 @@ p2pl_tracker_new(struct event_base *base, const char *url,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
 	t->base = base;
+	t->dns = dns;
 	t->cb = *cb;
 	memcpy(t->info_hash, info_hash, 20);
 	memcpy(t->peer_id, peer_id, 20);

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #define P2PL_TRACKER_MIN_INTERVAL 15		/* seconds */
@@ -56,11 +57,12 @@ struct p2pl_tracker_cb {
 
 /*
  * Start announcing info_hash as peer_id listening on port to the http or
- * https tracker at url.  Returns NULL with a message in err on a bad URL
- * or when libevent fails.
+ * https tracker at url.  http names are resolved with dns, the caller's,
+ * which must outlive t; with NULL, t makes a resolver of its own.
+ * Returns NULL with a message in err on a bad URL or when libevent fails.
  */
 struct p2pl_tracker *p2pl_tracker_new(struct event_base *base,
-    const char *url, const uint8_t info_hash[20], const uint8_t peer_id[20],
+    struct evdns_base *dns, const char *url, const uint8_t info_hash[20], const uint8_t peer_id[20],
     uint16_t port, const struct p2pl_tracker_cb *cb, char *err,
     size_t errlen);
 /* Stop: aborts an announce in flight and sends no more; t may be NULL. */

@@ -26,7 +26,8 @@
 #define HEADERS_MAX (16 * 1024)
 
 struct trackhttp {
-	struct evdns_base *dns;
+	struct evdns_base *dns;		/* t's, or one of our own */
+	int own_dns;
 	struct evhttp_connection *conn;	/* the transfer in flight, or NULL */
 	struct event *done_ev;		/* wakes on_done */
 	struct event *limit_ev;		/* P2PL_TRACKER_TOTAL */
@@ -215,7 +216,8 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	struct p2pl_tracker *t = arg;
 	struct trackhttp *h = t->http;
 	char why[P2PL_ERRLEN], *loc = h->location;
-	int rc;
+	const char *end = h->why[0] != '\0' ? h->why : NULL;
+	long code = h->code;
 
 	(void)fd;
 	(void)what;
@@ -224,18 +226,17 @@ on_done(evutil_socket_t fd, short what, void *arg)
 	evhttp_connection_free(h->conn);
 	h->conn = NULL;
 	h->location = NULL;
-	if (loc != NULL && h->why[0] == '\0' && !t->toolarge && !t->nomem) {
-		rc = redirect(t, loc, why, sizeof(why));
-		free(loc);
-		if (rc == 0)
-			return;
-		evtimer_del(h->limit_ev);
-		p2pl__tracker_end(t, 0, why);
-		return;
+	if (loc != NULL && end == NULL && !t->toolarge && !t->nomem) {
+		if (redirect(t, loc, why, sizeof(why)) == 0) {
+			free(loc);
+			return;		/* the next hop is on its way */
+		}
+		end = why;
+		code = 0;
 	}
 	free(loc);
 	evtimer_del(h->limit_ev);
-	p2pl__tracker_end(t, h->code, h->why[0] != '\0' ? h->why : NULL);
+	p2pl__tracker_end(t, code, end);
 }
 
 /* t's evhttp state, made on first use; NULL with why set. */
@@ -246,21 +247,32 @@ state(struct p2pl_tracker *t, char *why, size_t whylen)
 
 	if (t->http != NULL)
 		return t->http;
-	if ((h = calloc(1, sizeof(*h))) == NULL ||
-	    (h->done_ev = event_new(t->base, -1, 0, on_done, t)) == NULL ||
-	    (h->limit_ev = evtimer_new(t->base, on_limit, h)) == NULL ||
-	    (h->dns = evdns_base_new(t->base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
-		if (h != NULL && h->done_ev != NULL)
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		goto fail;
+	h->dns = t->dns;
+	if (h->dns == NULL) {
+		h->own_dns = 1;
+		h->dns = evdns_base_new(t->base,
+		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	}
+	h->done_ev = event_new(t->base, -1, 0, on_done, t);
+	h->limit_ev = evtimer_new(t->base, on_limit, h);
+	if (h->dns == NULL || h->done_ev == NULL || h->limit_ev == NULL)
+		goto fail;
+	return t->http = h;
+fail:
+	if (h != NULL) {
+		if (h->own_dns && h->dns != NULL)
+			evdns_base_free(h->dns, 0);
+		if (h->done_ev != NULL)
 			event_free(h->done_ev);
-		if (h != NULL && h->limit_ev != NULL)
+		if (h->limit_ev != NULL)
 			event_free(h->limit_ev);
 		free(h);
-		p2pl_seterr(why, whylen, "cannot start a resolver");
-		return NULL;
 	}
-	return t->http = h;
+	p2pl_seterr(why, whylen, "cannot start an http transfer");
+	return NULL;
 }
 
 int
@@ -369,7 +381,8 @@ p2pl__http_free(struct p2pl_tracker *t)
 		evhttp_connection_free(h->conn);
 	event_free(h->done_ev);
 	event_free(h->limit_ev);
-	evdns_base_free(h->dns, 0);
+	if (h->own_dns)
+		evdns_base_free(h->dns, 0);
 	free(h->location);
 	free(h->url);
 	free(h);

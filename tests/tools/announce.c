@@ -78,7 +78,7 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		errx(1, "event_base_new failed");
 	cb.arg = base;
-	t = p2pl_tracker_new(base, argv[1], hash, id, (uint16_t)port, &cb,
+	t = p2pl_tracker_new(base, NULL, argv[1], hash, id, (uint16_t)port, &cb,
 	    err, sizeof(err));
 	if (t == NULL)
 		errx(1, "%s", err);

@@ -295,7 +295,7 @@ announce(int port, const char *path, struct result *r, int want, int secs)
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	r->want = want;
-	r->t = p2pl_tracker_new(base, url, hash, pid, 6881, &cb, err,
+	r->t = p2pl_tracker_new(base, NULL, url, hash, pid, 6881, &cb, err,
 	    sizeof(err));
 	if (r->t == NULL) {
 		ok(0, "tracker_new: %s", err);
@@ -409,11 +409,11 @@ test_reannounce(int port)
 	a.want = b.want = 1000;
 	cb.arg = &a;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/again", port);
-	a.t = p2pl_tracker_new(base, url, hash, pid, 6881, &cb, err,
+	a.t = p2pl_tracker_new(base, NULL, url, hash, pid, 6881, &cb, err,
 	    sizeof(err));
 	cb.arg = &b;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/404?x", port);
-	b.t = p2pl_tracker_new(base, url, hash, pid, 6881, &cb, err,
+	b.t = p2pl_tracker_new(base, NULL, url, hash, pid, 6881, &cb, err,
 	    sizeof(err));
 	p2pl_tracker_set_counts(a.t, 1000, 2000);
 	while ((a.npeers < 2 || b.nerr < 2) &&
@@ -460,8 +460,8 @@ main(void)
 	    (struct sockaddr *)&sa, &salen) == -1)
 		return 1;
 	evhttp_set_gencb(http, serve, NULL);
-	ok(p2pl_tracker_new(base, "ftp://x/", hash, pid, 1, &cb, err,
-	    sizeof(err)) == NULL && p2pl_tracker_new(base, "http://", hash,
+	ok(p2pl_tracker_new(base, NULL, "ftp://x/", hash, pid, 1, &cb, err,
+	    sizeof(err)) == NULL && p2pl_tracker_new(base, NULL, "http://", hash,
 	    pid, 1, &cb, err, sizeof(err)) == NULL, "non-http url refused");
 	test_client(ntohs(sa.sin_port));
 	test_client_errors(ntohs(sa.sin_port));
