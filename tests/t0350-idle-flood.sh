@@ -5,7 +5,7 @@
 # drops any still silent after 10 s; the viewers it served before the
 # flood keep decoding with continuity >= 99%, viewers that join during the
 # flood get in and decode, and the relay's descriptors and memory stay
-# bounded.
+# bounded: with --max-peers 256, by 1,024 waiting + 256 peers + its own.
 . "$(dirname "$0")/lib.sh"
 
 count=10000
@@ -13,7 +13,7 @@ count=10000
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 camera cam
 p2pl-publish -k "$T/cam.key" -o - <"$T/cam.ts" 2>"$T/pub.err" |
-    p2pl-relay -i - -l 127.0.0.1:0 --stats "$T/relay.stats" \
+    p2pl-relay -i - -l 127.0.0.1:0 --max-peers 256 --stats "$T/relay.stats" \
     >"$T/relay.uri" 2>"$T/relay.err" &
 RELAY_PID=$!
 PIDS="$PIDS $!"
@@ -43,7 +43,8 @@ for i in $(seq 1 8); do
 done
 note "relay: at most $maxfd descriptors seen during the flood, VmHWM $(hwm $RELAY_PID) KiB"
 # the bound: 1024 waiting for their first frame, 256 peers of the stream
-# (an idle attacker that sends its HELLO is a peer until evicted), and
+# (--max-peers; an idle attacker that sends its HELLO is a peer until
+# evicted), and
 # the relay's own few (listeners, viewers, logs)
 [ "$maxfd" -le $((1024 + 256 + 100)) ] || fail "relay holds $maxfd descriptors"
 [ -n "${P2PL_SANITIZED:-}" ] || [ "$(hwm $RELAY_PID)" -lt 65536 ] ||
